@@ -1,0 +1,513 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// shardCount is a power of two so that a hash picks a shard with a mask.
+const shardCount = 64
+
+// DefaultSweepInterval is how often the background sweeper removes expired
+// sessions and index entries when WithSweepInterval is not given.
+const DefaultSweepInterval = time.Minute
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	now           func() time.Time
+	maxEntries    int
+	sweepInterval time.Duration
+}
+
+// WithClock sets the clock that session expiry is measured against (default
+// time.Now). Tests inject a fake clock so that TTL cases need no sleeps. Index
+// expiries are not taken from it: they come from the now passed to Set, as
+// the Storage contract says. A nil clock is ignored.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// WithMaxEntries caps the number of session items the Store holds (index
+// entries are not counted). When the cap is reached, a Set of a new key first
+// sweeps expired sessions; if the Store is still full, Set fails with an
+// error matching session.ErrFull. Live sessions are never evicted to make
+// room: silently logging a user out is worse than a visible error. Zero or
+// less means no cap (the default).
+func WithMaxEntries(n int) Option {
+	return func(c *config) { c.maxEntries = max(n, 0) }
+}
+
+// WithSweepInterval sets how often a background goroutine removes expired
+// sessions and index entries (default DefaultSweepInterval). Expiry never
+// depends on the sweeper: reads check it themselves; the sweeper only frees
+// memory. Zero or less disables the sweeper; expired sessions are then freed
+// when read, overwritten, or when a capped Store is full.
+func WithSweepInterval(d time.Duration) Option {
+	return func(c *config) { c.sweepInterval = d }
+}
+
+// item is one stored session. The value is a string so that it is immutable
+// once stored (Set copies into it, Get copies out of it) and costs 16 bytes
+// of header rather than 24.
+type item struct {
+	val string
+	exp int64 // Unix nanoseconds of the Store's clock; expired when now >= exp
+}
+
+// shard holds the sessions whose key hashes to it, grouped by cookie name.
+type shard struct {
+	mu    sync.RWMutex
+	names map[string]map[string]item
+	_     [64 - 24 - 8]byte // keep neighbouring shards' locks on separate cache lines
+}
+
+type indexKey struct {
+	name, audience, subject string
+}
+
+// index lists the sessions of one (name, audience, subject): key → expiry in
+// Unix seconds, the caller's clock (contract 2.7).
+type index struct {
+	keys map[string]int64
+	// prune is the size at which the next write prunes expired entries, so
+	// that pruning is amortised O(1) and the index stays within twice its
+	// live size.
+	prune int
+}
+
+type indexShard struct {
+	mu      sync.Mutex
+	indexes map[indexKey]*index
+	_       [64 - 8 - 8]byte
+}
+
+// Store is an in-memory session.Storage. It is safe for concurrent use and
+// must be closed with Close to stop its sweeper.
+type Store struct {
+	now        func() time.Time
+	maxEntries int
+	seed       maphash.Seed
+
+	shards  [shardCount]shard
+	indexes [shardCount]indexShard
+
+	count atomic.Int64 // session items held, expired ones included until freed
+	// minExp is a lower bound of the expiry of every held session, kept only
+	// when the Store is capped: a full Store sweeps only when something can
+	// have expired, so a full Store does not rescan itself on every Set.
+	minExp atomic.Int64
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+var _ session.Storage = (*Store)(nil)
+
+// New returns an empty Store. Unless the sweeper is disabled with
+// WithSweepInterval(0), it starts one background goroutine that Close stops.
+func New(opts ...Option) *Store {
+	cfg := config{now: time.Now, sweepInterval: DefaultSweepInterval}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	s := &Store{
+		now:        cfg.now,
+		maxEntries: cfg.maxEntries,
+		seed:       maphash.MakeSeed(),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	s.minExp.Store(math.MaxInt64)
+	for i := range s.shards {
+		s.shards[i].names = make(map[string]map[string]item)
+		s.indexes[i].indexes = make(map[indexKey]*index)
+	}
+	if cfg.sweepInterval > 0 {
+		go s.sweeper(cfg.sweepInterval)
+	} else {
+		close(s.done)
+	}
+	return s
+}
+
+// Close stops the sweeper and waits for it to exit. Calls after Close fail
+// with an error matching session.ErrClosed. Close is idempotent and always
+// returns nil.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+	})
+	<-s.done
+	return nil
+}
+
+// Len returns the number of session items held, including expired ones
+// that have not been freed yet. Index entries are not counted.
+func (s *Store) Len() int {
+	return int(s.count.Load())
+}
+
+func (s *Store) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
+}
+
+func (s *Store) indexShard(k indexKey) *indexShard {
+	return &s.indexes[maphash.String(s.seed, k.subject)&(shardCount-1)]
+}
+
+// begin runs the checks every operation starts with.
+func (s *Store) begin(ctx context.Context, op string) error {
+	if err := session.CheckContext(ctx); err != nil {
+		return fmt.Errorf("memory: %s: %w", op, err)
+	}
+	if s.closed.Load() {
+		return fmt.Errorf("memory: %s: %w", op, session.ErrClosed)
+	}
+	return nil
+}
+
+// Set implements session.Storage.
+func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	if err := s.begin(ctx, "set"); err != nil {
+		return err
+	}
+	if err := session.CheckSet(name, key, ttl, opts); err != nil {
+		return fmt.Errorf("memory: set: %w", err)
+	}
+	clock := s.now().UnixNano()
+	exp := addNanos(clock, ttl)
+	if err := s.store(name, key, value, exp, clock); err != nil {
+		return fmt.Errorf("memory: set: %w", err)
+	}
+
+	if opts.OldKey != "" {
+		if opts.Remember {
+			s.remove(name, opts.OldKey)
+		} else {
+			s.shorten(name, opts.OldKey, addNanos(clock, opts.EffectiveStaleTTL()))
+		}
+	}
+
+	if len(opts.Metadata) > 0 {
+		idxExp := session.ExpiryUnix(now, ttl)
+		nowUnix := now.Unix()
+		for _, p := range opts.Metadata {
+			s.updateIndex(indexKey{name, p.Audience, p.Subject}, nowUnix, func(ix *index) {
+				ix.keys[key] = idxExp
+				if opts.OldKey != "" {
+					delete(ix.keys, opts.OldKey)
+				}
+			})
+		}
+	}
+	return nil
+}
+
+// store writes one session item, reserving room for it if it is new.
+func (s *Store) store(name, key string, value []byte, exp, clock int64) error {
+	sh := s.shard(key)
+	it := item{val: string(value), exp: exp}
+	for attempt := 0; ; attempt++ {
+		sh.mu.Lock()
+		byKey := sh.names[name]
+		if _, ok := byKey[key]; ok {
+			// An expired item still holds its reservation, so overwriting
+			// it needs none.
+			byKey[key] = it
+			sh.mu.Unlock()
+			s.noteExpiry(exp)
+			return nil
+		}
+		if s.reserve() {
+			if byKey == nil {
+				byKey = make(map[string]item)
+				sh.names[strings.Clone(name)] = byKey
+			}
+			byKey[strings.Clone(key)] = it
+			sh.mu.Unlock()
+			s.noteExpiry(exp)
+			return nil
+		}
+		sh.mu.Unlock()
+		if attempt > 0 || s.minExp.Load() > clock {
+			return fmt.Errorf("%d entries held, none expired: %w", s.maxEntries, session.ErrFull)
+		}
+		s.sweep()
+	}
+}
+
+// reserve counts one more session item, or reports false when the cap is
+// reached.
+func (s *Store) reserve() bool {
+	if s.maxEntries <= 0 {
+		s.count.Add(1)
+		return true
+	}
+	for {
+		n := s.count.Load()
+		if n >= int64(s.maxEntries) {
+			return false
+		}
+		if s.count.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// noteExpiry lowers minExp to exp; only a capped Store needs it.
+func (s *Store) noteExpiry(exp int64) {
+	if s.maxEntries <= 0 {
+		return
+	}
+	lowerTo(&s.minExp, exp)
+}
+
+func lowerTo(v *atomic.Int64, x int64) {
+	for {
+		cur := v.Load()
+		if x >= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
+}
+
+// shorten makes (name, key) expire at exp unless it expires sooner already.
+// A missing key is not created (contract 2.5).
+func (s *Store) shorten(name, key string, exp int64) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	if it, ok := sh.names[name][key]; ok && exp < it.exp {
+		it.exp = exp
+		sh.names[name][key] = it
+	}
+	sh.mu.Unlock()
+	s.noteExpiry(exp)
+}
+
+// remove deletes (name, key) if it is held.
+func (s *Store) remove(name, key string) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	s.removeLocked(sh, name, key)
+	sh.mu.Unlock()
+}
+
+func (s *Store) removeLocked(sh *shard, name, key string) {
+	byKey, ok := sh.names[name]
+	if !ok {
+		return
+	}
+	if _, ok := byKey[key]; !ok {
+		return
+	}
+	delete(byKey, key)
+	s.count.Add(-1)
+	if len(byKey) == 0 {
+		delete(sh.names, name)
+	}
+}
+
+// updateIndex runs fn on the index of k (created if missing) under its
+// shard's lock, then prunes entries dead at now when the index has grown, and
+// drops the index once it is empty.
+func (s *Store) updateIndex(k indexKey, now int64, fn func(*index)) {
+	sh := s.indexShard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ix := sh.indexes[k]
+	if ix == nil {
+		ix = &index{keys: make(map[string]int64, 1), prune: 8}
+		k = indexKey{strings.Clone(k.name), strings.Clone(k.audience), strings.Clone(k.subject)}
+		sh.indexes[k] = ix
+	}
+	fn(ix)
+	if len(ix.keys) >= ix.prune {
+		ix.pruneDead(now)
+		ix.prune = max(8, 2*len(ix.keys))
+	}
+	if len(ix.keys) == 0 {
+		delete(sh.indexes, k)
+	}
+}
+
+func (ix *index) pruneDead(now int64) {
+	for key, exp := range ix.keys {
+		if exp <= now {
+			delete(ix.keys, key)
+		}
+	}
+}
+
+// Get implements session.Storage. The returned slice is the caller's own.
+func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
+	if err := s.begin(ctx, "get"); err != nil {
+		return nil, err
+	}
+	if err := session.CheckGet(name, key); err != nil {
+		return nil, fmt.Errorf("memory: get: %w", err)
+	}
+	sh := s.shard(key)
+	sh.mu.RLock()
+	it, ok := sh.names[name][key]
+	sh.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("memory: get: %w", session.ErrNotFound)
+	}
+	if clock := s.now().UnixNano(); clock >= it.exp {
+		// Free it now rather than at the next sweep, unless it was
+		// rewritten meanwhile.
+		sh.mu.Lock()
+		if cur, ok := sh.names[name][key]; ok && clock >= cur.exp {
+			s.removeLocked(sh, name, key)
+		}
+		sh.mu.Unlock()
+		return nil, fmt.Errorf("memory: get: %w", session.ErrNotFound)
+	}
+	if it.val == "" {
+		return []byte{}, nil
+	}
+	return []byte(it.val), nil
+}
+
+// Delete implements session.Storage.
+func (s *Store) Delete(ctx context.Context, name, key string, now time.Time, metadata []session.Pair) error {
+	if err := s.begin(ctx, "delete"); err != nil {
+		return err
+	}
+	if err := session.CheckDelete(name, key, metadata); err != nil {
+		return fmt.Errorf("memory: delete: %w", err)
+	}
+	s.remove(name, key)
+	nowUnix := now.Unix()
+	for _, p := range metadata {
+		k := indexKey{name, p.Audience, p.Subject}
+		sh := s.indexShard(k)
+		sh.mu.Lock()
+		if ix := sh.indexes[k]; ix != nil {
+			delete(ix.keys, key)
+			if len(ix.keys) >= ix.prune {
+				ix.pruneDead(nowUnix)
+			}
+			if len(ix.keys) == 0 {
+				delete(sh.indexes, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+// ReadMetadata implements session.Storage.
+func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {
+	if err := s.begin(ctx, "read metadata"); err != nil {
+		return nil, err
+	}
+	if err := session.CheckReadMetadata(name, audience, subject); err != nil {
+		return nil, fmt.Errorf("memory: read metadata: %w", err)
+	}
+	k := indexKey{name, audience, subject}
+	nowUnix := now.Unix()
+	sh := s.indexShard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ix := sh.indexes[k]
+	if ix == nil {
+		return map[string]time.Time{}, nil
+	}
+	live := make(map[string]time.Time, len(ix.keys))
+	for key, exp := range ix.keys {
+		if exp > nowUnix {
+			live[key] = time.Unix(exp, 0)
+		}
+	}
+	return live, nil
+}
+
+func (s *Store) sweeper(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweep frees expired sessions and index entries, one shard at a time so
+// that no lock is held for long. It returns the number of sessions freed.
+func (s *Store) sweep() int {
+	clock := s.now()
+	nanos, secs := clock.UnixNano(), clock.Unix()
+	capped := s.maxEntries > 0
+	if capped {
+		// Sets that land in shards already swept lower minExp themselves.
+		s.minExp.Store(math.MaxInt64)
+	}
+	freed := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		least := int64(math.MaxInt64)
+		for name, byKey := range sh.names {
+			for key, it := range byKey {
+				if nanos >= it.exp {
+					delete(byKey, key)
+					freed++
+				} else {
+					least = min(least, it.exp)
+				}
+			}
+			if len(byKey) == 0 {
+				delete(sh.names, name)
+			}
+		}
+		sh.mu.Unlock()
+		if capped {
+			lowerTo(&s.minExp, least)
+		}
+	}
+	s.count.Add(int64(-freed))
+	for i := range s.indexes {
+		sh := &s.indexes[i]
+		sh.mu.Lock()
+		for k, ix := range sh.indexes {
+			ix.pruneDead(secs)
+			if len(ix.keys) == 0 {
+				delete(sh.indexes, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return freed
+}
+
+// addNanos returns t+d, saturating instead of overflowing.
+func addNanos(t int64, d time.Duration) int64 {
+	if d > 0 && t > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return t + int64(d)
+}

@@ -11,6 +11,8 @@ require (
 	github.com/philippgille/gokv/encoding v0.7.0 // indirect
 	github.com/philippgille/gokv/memcached v0.7.0 // indirect
 	github.com/philippgille/gokv/util v0.7.0 // indirect
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

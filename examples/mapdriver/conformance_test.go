@@ -1,0 +1,22 @@
+package mapdriver_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sessionstore/sessionstore/conformance"
+	"github.com/sessionstore/sessionstore/examples/mapdriver"
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// TestConformance is the one call a driver needs: the whole storage contract.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, conformance.Harness{
+		NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
+			return mapdriver.New(now) // a fresh map: isolated from every other subtest
+		},
+		FakeClock: true, // every TTL decision reads now, so the suite never sleeps
+		// Capabilities: the zero value, the strict contract (no value limit,
+		// the old key is never kept longer than it would have lived anyway).
+	})
+}

@@ -32,7 +32,8 @@ type config struct {
 // WithClock sets the clock that session expiry is measured against (default
 // time.Now). Tests inject a fake clock so that TTL cases need no sleeps. Index
 // expiries are not taken from it: they come from the now passed to Set, as
-// the Storage contract says. A nil clock is ignored.
+// the Storage contract says. The sweeper calls the clock from its own
+// goroutine, so it must be safe for concurrent use. A nil clock is ignored.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		if now != nil {

@@ -282,14 +282,14 @@ func parseServer(addr string) (*server, error) {
 
 // poolKey is what two Storages sharing a named pool must agree on.
 type poolKey struct {
-	servers                                   string
-	connect, send, read, keepalive            time.Duration
-	poolSize, backlog                         int
-	ssl, insecure                             bool
-	serverName                                string
-	rootCAs                                   *x509.CertPool
-	certs                                     *tls.Certificate
-	nCerts                                    int
+	servers                        string
+	connect, send, read, keepalive time.Duration
+	poolSize, backlog              int
+	ssl, insecure                  bool
+	serverName                     string
+	rootCAs                        *x509.CertPool
+	certs                          *tls.Certificate
+	nCerts                         int
 }
 
 func (s *settings) poolKey() poolKey {

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"html/template"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// wantsJSON reports whether the client asked for JSON.
+func wantsJSON(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "application/json" {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// render executes t into a buffer first, so a template error becomes a 500
+// rather than half a page.
+func render(w http.ResponseWriter, status int, t *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+const layout = `<!doctype html><html><head><meta charset="utf-8"><title>sessiondemo</title>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}form{display:inline}td,th{padding:.2em .8em;text-align:left}</style>
+</head><body><h1>sessiondemo</h1>{{template "body" .}}</body></html>`
+
+func page(body string) *template.Template {
+	return template.Must(template.Must(template.New("page").Parse(layout)).New("body").Parse(body)).Lookup("page")
+}
+
+var (
+	loginPage = page(`<form method="post" action="/login">
+<label>User name <input name="user" required maxlength="64" pattern="[A-Za-z0-9._@+\-]+" autofocus></label>
+<button>Log in</button></form>`)
+
+	homePage = page(`<p>Logged in as <b>{{.User}}</b>.</p>
+<p><a href="/sessions">Your sessions</a></p>
+<form method="post" action="/logout"><button>Log out</button></form>
+<form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>`)
+
+	sessionsPage = page(`<p>Live sessions of <b>{{.User}}</b>:</p>
+<table><tr><th>session</th><th>expires (UTC)</th><th></th></tr>
+{{range .Sessions}}<tr><td><code>{{.ID}}</code></td><td>{{.Expires.Format "2006-01-02 15:04:05"}}</td><td>{{if .Current}}this one{{end}}</td></tr>
+{{end}}</table>
+<p><a href="/">Home</a></p>
+<form method="post" action="/logout"><button>Log out</button></form>
+<form method="post" action="/logout-everywhere"><button>Log out everywhere</button></form>`)
+
+	unauthorizedPage = page(`<p>Not logged in. <a href="/">Log in</a></p>`)
+)

@@ -1,0 +1,135 @@
+package memcachedtest_test
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// roundTrip sends one memcached text command and returns the reply up to its terminator.
+func roundTrip(t *testing.T, addr, cmd string) (string, error) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(2*time.Second)))
+	if _, err := conn.Write([]byte(cmd)); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(conn)
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		b.WriteString(line)
+		if err != nil {
+			return b.String(), err
+		}
+		switch strings.TrimSpace(line) {
+		case "END", "STORED", "NOT_STORED", "ERROR":
+			return b.String(), nil
+		}
+		if strings.HasPrefix(line, "VERSION ") {
+			return b.String(), nil
+		}
+	}
+}
+
+func TestStart(t *testing.T) {
+	srv := memcachedtest.Start(t)
+
+	assert.Equal(t, "127.0.0.1", srv.Host)
+	assert.Positive(t, srv.Port)
+	assert.Equal(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)), srv.Addr)
+
+	reply, err := roundTrip(t, srv.Addr, "set k 0 0 5\r\nhello\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, "STORED\r\n", reply)
+	reply, err = roundTrip(t, srv.Addr, "get k\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, "VALUE k 0 5\r\nhello\r\nEND\r\n", reply)
+}
+
+func TestStartIsolatesServers(t *testing.T) {
+	a := memcachedtest.Start(t)
+	b := memcachedtest.Start(t)
+	require.NotEqual(t, a.Addr, b.Addr)
+
+	_, err := roundTrip(t, a.Addr, "set only-a 0 0 1\r\nx\r\n")
+	require.NoError(t, err)
+	reply, err := roundTrip(t, b.Addr, "get only-a\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, "END\r\n", reply, "a key written to one server must not appear on the other")
+}
+
+func TestWithArgs(t *testing.T) {
+	srv := memcachedtest.Start(t, memcachedtest.WithArgs("-I", "2m"))
+
+	reply, err := roundTrip(t, srv.Addr, "stats settings\r\n")
+	require.NoError(t, err)
+	assert.Contains(t, reply, "STAT item_size_max 2097152\r\n")
+}
+
+func TestStopStartKeepsAddress(t *testing.T) {
+	srv := memcachedtest.Start(t)
+	ctx := t.Context()
+	addr := srv.Addr
+
+	_, err := roundTrip(t, addr, "set before-stop 0 0 1\r\nx\r\n")
+	require.NoError(t, err)
+
+	require.NoError(t, srv.Stop(ctx))
+	_, err = roundTrip(t, addr, "version\r\n")
+	require.Error(t, err, "a stopped server must not answer")
+
+	require.NoError(t, srv.Start(ctx))
+	assert.Equal(t, addr, srv.Addr)
+	reply, err := roundTrip(t, addr, "version\r\n")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(reply, "VERSION "), "reply %q", reply)
+	reply, err = roundTrip(t, addr, "get before-stop\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, "END\r\n", reply, "a restarted memcached starts empty")
+}
+
+func TestRunAndTerminate(t *testing.T) {
+	ctx := t.Context()
+	srv, err := memcachedtest.Run(ctx)
+	if err != nil {
+		memcachedtest.Start(t) // skips (or fails under SESSIONSTORE_REQUIRE_DOCKER=1) like the other tests
+		require.NoError(t, err)
+	}
+	_, err = roundTrip(t, srv.Addr, "version\r\n")
+	require.NoError(t, err)
+
+	require.NoError(t, srv.Terminate(ctx))
+	require.NoError(t, srv.Terminate(ctx), "Terminate twice is a no-op")
+	_, err = roundTrip(t, srv.Addr, "version\r\n")
+	require.Error(t, err, "a terminated server must not answer")
+	require.Error(t, srv.Start(ctx), "a terminated server cannot be restarted")
+	require.Error(t, srv.Stop(ctx))
+}
+
+func TestBadArgsFailFast(t *testing.T) {
+	ctx := t.Context()
+	_, err := memcachedtest.Run(ctx, memcachedtest.WithArgs("--no-such-flag"))
+	if err != nil && strings.Contains(err.Error(), memcachedtest.ErrNoDocker.Error()) {
+		t.Skip(err)
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exit")
+}

@@ -26,7 +26,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		// Docker's client (the memcached container test) keeps idle HTTP
+		// connections and the testcontainers reaper; they are not ours.
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreAnyFunction("github.com/testcontainers/testcontainers-go.(*Reaper).connect.func1"),
+	)
 }
 
 // Distinctive strings: a test fails if any of them shows up in telemetry.

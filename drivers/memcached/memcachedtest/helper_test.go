@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/sessionstore/sessionstore/drivers/memcached"
 	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
+	"github.com/sessionstore/sessionstore/session"
 )
 
 func TestMain(m *testing.M) {
@@ -50,6 +52,7 @@ func roundTrip(t *testing.T, addr, cmd string) (string, error) {
 }
 
 func TestStart(t *testing.T) {
+	t.Parallel()
 	srv := memcachedtest.Start(t)
 
 	assert.Equal(t, "127.0.0.1", srv.Host)
@@ -65,6 +68,7 @@ func TestStart(t *testing.T) {
 }
 
 func TestStartIsolatesServers(t *testing.T) {
+	t.Parallel()
 	a := memcachedtest.Start(t)
 	b := memcachedtest.Start(t)
 	require.NotEqual(t, a.Addr, b.Addr)
@@ -77,6 +81,7 @@ func TestStartIsolatesServers(t *testing.T) {
 }
 
 func TestWithArgs(t *testing.T) {
+	t.Parallel()
 	srv := memcachedtest.Start(t, memcachedtest.WithArgs("-I", "2m"))
 
 	reply, err := roundTrip(t, srv.Addr, "stats settings\r\n")
@@ -85,6 +90,7 @@ func TestWithArgs(t *testing.T) {
 }
 
 func TestStopStartKeepsAddress(t *testing.T) {
+	t.Parallel()
 	srv := memcachedtest.Start(t)
 	ctx := t.Context()
 	addr := srv.Addr
@@ -107,6 +113,7 @@ func TestStopStartKeepsAddress(t *testing.T) {
 }
 
 func TestRunAndTerminate(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	srv, err := memcachedtest.Run(ctx)
 	if err != nil {
@@ -125,6 +132,7 @@ func TestRunAndTerminate(t *testing.T) {
 }
 
 func TestBadArgsFailFast(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	_, err := memcachedtest.Run(ctx, memcachedtest.WithArgs("--no-such-flag"))
 	if err != nil && strings.Contains(err.Error(), memcachedtest.ErrNoDocker.Error()) {
@@ -132,4 +140,45 @@ func TestBadArgsFailFast(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exit")
+}
+
+const testKey = "RAbMDQ5pRkmJ1YpgkKWXN6PUT7QEYmtAPtQ0HjvfVTQ"
+
+func TestNewStorageStartsServer(t *testing.T) {
+	t.Parallel()
+	store := memcachedtest.NewStorage(t, memcached.Config{Prefix: "p"})
+	ctx := t.Context()
+
+	require.NoError(t, store.Set(ctx, "session", testKey, []byte("v1"), time.Minute, time.Now(), session.SetOptions{}))
+	got, err := store.Get(ctx, "session", testKey)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v1"), got)
+
+	ep := store.Endpoint()
+	assert.Equal(t, "127.0.0.1", ep.Address)
+	assert.NotEqual(t, 11211, ep.Port, "the container is on a free port, not the default one")
+}
+
+func TestNewStorageUsesGivenServer(t *testing.T) {
+	t.Parallel()
+	srv := memcachedtest.Start(t)
+	store := memcachedtest.NewStorage(t, memcached.Config{Prefix: "p", Servers: []string{srv.Addr}})
+
+	require.NoError(t, store.Set(t.Context(), "session", testKey, []byte("v2"), time.Minute, time.Now(), session.SetOptions{}))
+	reply, err := roundTrip(t, srv.Addr, "get p%3Asession%3A"+testKey+"\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, "VALUE p%3Asession%3A"+testKey+" 0 2\r\nv2\r\nEND\r\n", reply, "the value is on the server given in cfg")
+}
+
+func TestNewStorageClosedAtCleanup(t *testing.T) {
+	t.Parallel()
+	var store *memcached.Storage
+	t.Run("inner", func(t *testing.T) {
+		store = memcachedtest.NewStorage(t, memcached.Config{})
+	})
+	if store == nil {
+		t.Skip("no Docker")
+	}
+	_, err := store.Get(t.Context(), "session", testKey)
+	require.ErrorIs(t, err, session.ErrClosed)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/sessionstore/sessionstore/drivers/memcached"
 )
 
 func TestImage(t *testing.T) {
@@ -156,4 +158,16 @@ func TestStartWithoutDocker(t *testing.T) {
 			assert.Contains(t, msg, "no such file or directory", "the cause is shown")
 		})
 	}
+}
+
+func TestNewStorageBadConfigFails(t *testing.T) {
+	tb := &fakeTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		NewStorage(tb, memcached.Config{Socket: "/tmp/mc.sock", Servers: []string{"127.0.0.1:1"}})
+	}()
+	<-done
+	assert.Contains(t, tb.failed, "memcached.New")
+	assert.Contains(t, tb.failed, "invalid configuration")
 }

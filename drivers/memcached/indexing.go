@@ -123,98 +123,105 @@ var errIndexContention = errors.New("memcached: index update: too many concurren
 
 func (s *Storage) updateIndex(ctx context.Context, ik string, u indexUpdate, now time.Time) error {
 	payload := u.entries()
-	if s.idx.canAppend(ik, u, len(payload)) {
-		err := s.do(ctx, ik, func(c *memcache.Client) error {
-			return c.Append(&memcache.Item{Key: ik, Value: payload})
-		})
-		switch {
-		case err == nil:
-			s.idx.appended(ik, len(payload))
-			return nil
-		case errors.Is(err, memcache.ErrNotStored):
-			s.idx.forget(ik)
-			if u.key == "" {
-				return nil // no index: nothing to delete from, and none is created
-			}
-		default:
-			return s.wireError("index append", err)
-		}
-	}
-	return s.rewriteIndex(ctx, ik, u, now)
-}
-
-func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, now time.Time) error {
-	nowUnix := now.Unix()
 	for attempt := range maxCASAttempts {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
 				return err
 			}
 		}
-		var it *memcache.Item
-		err := s.do(ctx, ik, func(c *memcache.Client) error {
-			var err error
-			it, err = c.Get(ik)
-			return err
-		})
-		if errors.Is(err, memcache.ErrCacheMiss) {
-			if u.key == "" {
-				return nil
-			}
-			e := max(u.expiry+u.ttl, nowUnix+1)
-			val := appendHeader(nil, e)
-			val = index.AppendEntry(val, u.key, u.expiry)
-			err = s.do(ctx, ik, func(c *memcache.Client) error {
-				return c.Add(&memcache.Item{Key: ik, Value: val, Expiration: exptimeAt(e, now)})
+		// Checked on every attempt: after a conflict, the writer that won
+		// may have been this process, and then an append is enough.
+		if s.idx.canAppend(ik, u, len(payload)) {
+			err := s.do(ctx, ik, func(c *memcache.Client) error {
+				return c.Append(&memcache.Item{Key: ik, Value: payload})
 			})
 			switch {
 			case err == nil:
-				s.idx.store(ik, e)
+				s.idx.appended(ik, len(payload))
 				return nil
 			case errors.Is(err, memcache.ErrNotStored):
-				continue // someone else created it: read it
+				s.idx.forget(ik)
+				if u.key == "" {
+					return nil // no index: nothing to delete from, and none is created
+				}
+			default:
+				return s.wireError("index append", err)
 			}
-			return s.wireError("index add", err)
 		}
-		if err != nil {
-			return s.wireError("index read", err)
+		done, err := s.rewriteIndex(ctx, ik, u, now)
+		if err != nil || done {
+			return err
 		}
-		head, body, err := splitHeader(it.Value)
-		var live map[string]int64
-		if err == nil {
-			live, err = index.Live(body, nowUnix)
+	}
+	return errIndexContention
+}
+
+// rewriteIndex is one attempt of the slow path. done is false when another
+// writer changed the item in between.
+func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, now time.Time) (done bool, err error) {
+	nowUnix := now.Unix()
+	var it *memcache.Item
+	err = s.do(ctx, ik, func(c *memcache.Client) error {
+		var err error
+		it, err = c.Get(ik)
+		return err
+	})
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		if u.key == "" {
+			return true, nil
 		}
-		if err != nil {
-			// A corrupt item is replaced: the write repairs it (contract
-			// 4.4). A readable header still counts: exptimes never drop.
-			live = map[string]int64{}
-		}
-		if u.key != "" && u.expiry > nowUnix {
-			live[u.key] = u.expiry
-		}
-		if u.old != "" {
-			delete(live, u.old)
-		}
-		e := max(head, nowUnix+1)
-		for _, exp := range live {
-			e = max(e, exp)
-		}
-		if u.key != "" {
-			e = max(e, u.expiry+u.ttl)
-		}
-		val, _ := index.AppendLive(appendHeader(make([]byte, 0, headerLen+1+len(live)*index.EntryLen(43)), e), live)
-		it.Value, it.Expiration = val, exptimeAt(e, now)
-		err = s.do(ctx, ik, func(c *memcache.Client) error { return c.CompareAndSwap(it) })
+		e := max(u.expiry+u.ttl, nowUnix+1)
+		val := appendHeader(nil, e)
+		val = index.AppendEntry(val, u.key, u.expiry)
+		err = s.do(ctx, ik, func(c *memcache.Client) error {
+			return c.Add(&memcache.Item{Key: ik, Value: val, Expiration: exptimeAt(e, now)})
+		})
 		switch {
 		case err == nil:
 			s.idx.store(ik, e)
-			return nil
-		case errors.Is(err, memcache.ErrCASConflict), errors.Is(err, memcache.ErrCacheMiss), errors.Is(err, memcache.ErrNotStored):
-			continue
+			return true, nil
+		case errors.Is(err, memcache.ErrNotStored):
+			return false, nil // someone else created it: read it
 		}
-		return s.wireError("index cas", err)
+		return false, s.wireError("index add", err)
 	}
-	return errIndexContention
+	if err != nil {
+		return false, s.wireError("index read", err)
+	}
+	head, body, err := splitHeader(it.Value)
+	var live map[string]int64
+	if err == nil {
+		live, err = index.Live(body, nowUnix)
+	}
+	if err != nil {
+		// A corrupt item is replaced: the write repairs it (contract 4.4).
+		// A readable header still counts: exptimes never drop.
+		live = map[string]int64{}
+	}
+	if u.key != "" && u.expiry > nowUnix {
+		live[u.key] = u.expiry
+	}
+	if u.old != "" {
+		delete(live, u.old)
+	}
+	e := max(head, nowUnix+1)
+	for _, exp := range live {
+		e = max(e, exp)
+	}
+	if u.key != "" {
+		e = max(e, u.expiry+u.ttl)
+	}
+	val, _ := index.AppendLive(appendHeader(make([]byte, 0, headerLen+1+len(live)*index.EntryLen(43)), e), live)
+	it.Value, it.Expiration = val, exptimeAt(e, now)
+	err = s.do(ctx, ik, func(c *memcache.Client) error { return c.CompareAndSwap(it) })
+	switch {
+	case err == nil:
+		s.idx.store(ik, e)
+		return true, nil
+	case errors.Is(err, memcache.ErrCASConflict), errors.Is(err, memcache.ErrCacheMiss), errors.Is(err, memcache.ErrNotStored):
+		return false, nil
+	}
+	return false, s.wireError("index cas", err)
 }
 
 // exptimeAt converts an index exptime for the wire; one beyond memcached's
@@ -227,10 +234,11 @@ func exptimeAt(e int64, now time.Time) int32 {
 	return x
 }
 
-// backoff sleeps a short, jittered, growing time, or until ctx is done.
+// backoff sleeps a jittered time that doubles with each attempt (from
+// about 1 ms, at most 50 ms), or until ctx is done.
 func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(attempt) * time.Millisecond
-	d += rand.N(d + time.Millisecond)
+	ceil := min(time.Millisecond<<min(attempt, 10), 50*time.Millisecond)
+	d := ceil/2 + rand.N(ceil/2+1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

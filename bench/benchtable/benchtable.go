@@ -156,3 +156,76 @@ func Format(v float64) string {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
 }
+
+// Comparison sets one benchmark of ours against its peers: the results
+// whose names differ only in the value of one key=value element.
+type Comparison struct {
+	// Group is the benchmark name with that element's value replaced by "*".
+	Group string
+	// Ours is our median; Peers maps each peer's value to its median.
+	Ours  float64
+	Peers map[string]float64
+}
+
+// Compare groups results by every name element except key= and, for each
+// group that has the value ours, returns our median of unit beside the
+// peers' medians.
+func Compare(results []Result, key, ours, unit string) []Comparison {
+	var out []Comparison
+	index := map[string]int{}
+	prefix := key + "="
+	for _, r := range results {
+		parts := strings.Split(r.Name, "/")
+		val, pos := "", -1
+		for i, p := range parts {
+			if v, ok := strings.CutPrefix(p, prefix); ok {
+				val, pos = v, i
+			}
+		}
+		m, ok := r.Median[unit]
+		if pos < 0 || !ok {
+			continue
+		}
+		parts[pos] = prefix + "*"
+		group := strings.Join(parts, "/")
+		i, seen := index[group]
+		if !seen {
+			i = len(out)
+			index[group] = i
+			out = append(out, Comparison{Group: group, Peers: map[string]float64{}})
+		}
+		if val == ours {
+			out[i].Ours = m
+		} else {
+			out[i].Peers[val] = m
+		}
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if c.Ours > 0 && len(c.Peers) > 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+// WriteComparison writes comparisons as a markdown table: our median, the
+// fastest peer's, and how many times faster we are (above 1: we lead). It
+// assumes a lower-is-better unit such as ns/op.
+func WriteComparison(w io.Writer, cs []Comparison, unit string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| benchmark | ours %s | fastest peer | peer %s | speed-up (peer ÷ ours) |\n|---|---:|---|---:|---:|\n", unit, unit)
+	for _, c := range cs {
+		best, bestV := "", 0.0
+		for name, v := range c.Peers {
+			if best == "" || v < bestV || (v == bestV && name < best) {
+				best, bestV = name, v
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s× |\n", c.Group, Format(c.Ours), best, Format(bestV), Format(bestV/c.Ours))
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("benchtable: write: %w", err)
+	}
+	return nil
+}

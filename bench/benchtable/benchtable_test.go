@@ -80,3 +80,27 @@ BenchmarkMemory/op=Get/store=ours-2  1000000  160 ns/op  0 B/op  0 allocs/op
 	// |---|---:|---:|---:|---:|
 	// | Memory/op=Get/store=ours | 3 | 160 | 0 | 0 |
 }
+
+func TestCompare(t *testing.T) {
+	out := `BenchmarkMemory/op=Get/store=ours-2  1  100 ns/op
+BenchmarkMemory/op=Get/store=scs-2   1  150 ns/op
+BenchmarkMemory/op=Get/store=fiber-2 1  300 ns/op
+BenchmarkMemory/op=Set/store=scs-2   1  80 ns/op
+BenchmarkMemcached/op=Get/store=ours-2 1  21000 ns/op
+BenchmarkMemcached/op=Get/store=gomemcache-2 1  20000 ns/op
+BenchmarkOurs/driver=memory/op=Rotate-2 1  900 ns/op
+`
+	res, _, err := benchtable.Parse(strings.NewReader(out))
+	require.NoError(t, err)
+	cs := benchtable.Compare(res, "store", "ours", "ns/op")
+	require.Len(t, cs, 2, "Set has no ours and Ours/… has no store: both left out")
+	assert.Equal(t, benchtable.Comparison{Group: "Memory/op=Get/store=*", Ours: 100, Peers: map[string]float64{"scs": 150, "fiber": 300}}, cs[0])
+	assert.Equal(t, "Memcached/op=Get/store=*", cs[1].Group)
+
+	var b strings.Builder
+	require.NoError(t, benchtable.WriteComparison(&b, cs, "ns/op"))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 4)
+	assert.Equal(t, "| Memory/op=Get/store=* | 100 | scs | 150 | 1.50× |", lines[2])
+	assert.Equal(t, "| Memcached/op=Get/store=* | 21000 | gomemcache | 20000 | 0.952× |", lines[3])
+}

@@ -1,9 +1,14 @@
 // Command benchtable reads `go test -bench` output on stdin (or from the
 // files named as arguments) and prints a markdown table with the median of
-// every metric per benchmark.
+// every metric per benchmark. With -compare KEY it prints instead, for each
+// benchmark that has KEY=ours, our median ns/op next to the fastest peer's.
+//
+//	go run ./cmd/benchtable results/run.txt
+//	go run ./cmd/benchtable -compare store results/run.txt
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,13 +17,15 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	compare := flag.String("compare", "", "name element to compare ours against peers on (e.g. store)")
+	flag.Parse()
+	if err := run(flag.Args(), *compare, os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(files []string, stdin io.Reader, stdout io.Writer) error {
+func run(files []string, compare string, stdin io.Reader, stdout io.Writer) error {
 	readers := []io.Reader{stdin}
 	if len(files) > 0 {
 		readers = readers[:0]
@@ -34,6 +41,9 @@ func run(files []string, stdin io.Reader, stdout io.Writer) error {
 	res, units, err := benchtable.Parse(io.MultiReader(readers...))
 	if err != nil {
 		return err
+	}
+	if compare != "" {
+		return benchtable.WriteComparison(stdout, benchtable.Compare(res, compare, "ours", "ns/op"), "ns/op")
 	}
 	return benchtable.WriteMarkdown(stdout, res, units)
 }

@@ -165,7 +165,6 @@ func localMemcached(t testing.TB, socket bool, args ...string) (network, addr st
 		args = append(args, "-u", "root")
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()

@@ -28,8 +28,12 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sessionstore/sessionstore/cmd/sessiondemo/internal/app"
 	"github.com/sessionstore/sessionstore/drivers/memcached"
@@ -162,21 +166,27 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	}
 	defer func() { err = errors.Join(err, closeStore()) }()
 
+	var tp trace.TracerProvider
 	if o.trace {
 		exp, err := stdouttrace.New(stdouttrace.WithWriter(stdout))
 		if err != nil {
 			return err
 		}
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+		res, err := resource.Merge(resource.Default(), resource.NewSchemaless(attribute.String("service.name", "sessiondemo")))
+		if err != nil {
+			return err
+		}
+		sdk := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(res))
+		tp = sdk
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			err = errors.Join(err, tp.Shutdown(sctx))
+			err = errors.Join(err, sdk.Shutdown(sctx))
 		}()
 		store = tracing.New(store, tracing.WithTracerProvider(tp))
 	}
 
-	handler, err := app.New(app.Config{
+	a, err := app.New(app.Config{
 		Store:       store,
 		TTL:         o.ttl,
 		RotateEvery: o.rotateEvery,
@@ -186,6 +196,12 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 	})
 	if err != nil {
 		return err
+	}
+	var handler http.Handler = a
+	if tp != nil {
+		// A server span per request, so each storage span has a parent that
+		// says which request made it. Cookies are not recorded.
+		handler = otelhttp.NewHandler(a, "sessiondemo", otelhttp.WithTracerProvider(tp))
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

@@ -1,0 +1,10 @@
+package main
+
+// Example runs the quick start, so that the README's snippet keeps working.
+func Example() {
+	main()
+	// Output:
+	// old id still readable: true
+	// alice's live sessions: 1
+	// revoked: 1
+}

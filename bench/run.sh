@@ -8,7 +8,7 @@
 #
 # Knobs (environment): COUNT (runs per benchmark, default 6), BENCHTIME
 # (default 1s), OURS_BENCHTIME (rotation/metadata/delete, default 0.5s),
-# MEMSIZE_N (sessions for the memory tool, default 1000000), BENCH_PEERS and
+# MEMSIZE_N (sessions for the memory tool, default 1000000,750000), BENCH_PEERS and
 # BENCH_OURS (the -bench regexps of the two passes, to run a subset).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
 OURS_BENCHTIME=${OURS_BENCHTIME:-0.5s}
-MEMSIZE_N=${MEMSIZE_N:-1000000}
+MEMSIZE_N=${MEMSIZE_N:-1000000,750000}
 BENCH_PEERS=${BENCH_PEERS:-'^Benchmark(Memory|Memcached)$'}
 BENCH_OURS=${BENCH_OURS:-'^BenchmarkOurs$'}
 MEMCACHED=${MEMCACHED:-$(command -v memcached || echo /usr/bin/memcached)}

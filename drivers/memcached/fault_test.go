@@ -31,11 +31,13 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-// faultTimeouts are short network timeouts, so a dead server costs little.
+// faultTimeouts bound every round trip. A stopped server refuses connections at once, so
+// they only matter for a server that hangs; they are generous because a burst of hundreds
+// of new connections through docker-proxy on a loaded CI machine can take a while.
 var faultTimeouts = memcached.Config{
-	ConnectTimeout: 500 * time.Millisecond,
-	SendTimeout:    500 * time.Millisecond,
-	ReadTimeout:    500 * time.Millisecond,
+	ConnectTimeout: 5 * time.Second,
+	SendTimeout:    5 * time.Second,
+	ReadTimeout:    5 * time.Second,
 }
 
 // checkLeaks fails the test if it leaves goroutines behind. Docker's HTTP client keeps idle

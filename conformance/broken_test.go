@@ -289,10 +289,13 @@ type indexIgnoresName struct {
 }
 
 func (w *indexIgnoresName) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
-	w.mu.Lock()
-	w.names[name] = true
-	w.mu.Unlock()
-	return w.refStore.Set(ctx, name, key, value, ttl, now, opts)
+	err := w.refStore.Set(ctx, name, key, value, ttl, now, opts)
+	if err == nil {
+		w.mu.Lock()
+		w.names[name] = true
+		w.mu.Unlock()
+	}
+	return err
 }
 
 func (w *indexIgnoresName) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {

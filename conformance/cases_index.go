@@ -185,7 +185,7 @@ func indexCases() []testCase {
 			e.mustMiss("2.5", k2, "K2 of the chain K1→K2→K3 is gone after the grace period")
 			e.mustGet("2.5 (K3 of the chain K1→K2→K3 stays)", k3, v3)
 		}},
-		{name: "NoLostUpdates", timed: true, fn: func(t *testing.T, e *env) {
+		{name: "NoLostUpdates", timed: true, heavy: true, fn: func(t *testing.T, e *env) {
 			md := pairs(audA, subX)
 			ks := make([]string, concurrentWriters)
 			for i := range ks {
@@ -219,7 +219,7 @@ func indexCases() []testCase {
 				t.Fatalf("contract 2.11: after %d concurrent Sets with the same metadata the index lists %d keys, %d of the written keys are missing (lost updates)", len(ks), len(got), missing)
 			}
 		}},
-		{name: "BoundedAfterRotations", timed: true, fn: func(t *testing.T, e *env) {
+		{name: "BoundedAfterRotations", timed: true, heavy: true, fn: func(t *testing.T, e *env) {
 			md := pairs(audA, subX)
 			v := e.value()
 			prev := e.key()

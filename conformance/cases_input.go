@@ -327,7 +327,7 @@ func revokeCases() []testCase {
 
 func concurrencyCases() []testCase {
 	return []testCase{
-		{name: "DistinctKeys", timed: true, fn: func(t *testing.T, e *env) {
+		{name: "DistinctKeys", timed: true, heavy: true, fn: func(t *testing.T, e *env) {
 			const workers, rounds = 16, 20
 			var wg sync.WaitGroup
 			for w := range workers {

@@ -25,7 +25,7 @@ type Harness struct {
 	NewStorage func(t *testing.T, now func() time.Time) session.Storage
 	// FakeClock says that the Storage takes its time from now. The suite then
 	// moves the clock instead of sleeping. When false the suite sleeps, with
-	// whole-second TTLs and margins, and runs its timed cases in parallel.
+	// whole-second TTLs and margins, and runs its cases concurrently.
 	FakeClock bool
 	// Capabilities declares the driver's limits and deliberate deviations.
 	// The zero value is the strict contract.
@@ -52,27 +52,59 @@ type Capabilities struct {
 // case is a named subtest, grouped by topic ("Index/ExactPairOnly"), and
 // every failure message cites the rule of the storage contract it checks.
 //
-// Run issues up to 100 calls at a time against one Storage; a driver with a
-// connection pool needs room for that (pool size plus backlog).
+// With the real clock, the groups run concurrently and so do the timed cases
+// of a group, each on its own Storage. The load cases run one at a
+// time; the heaviest issues 100 calls at once against one Storage, so a
+// driver with a connection pool needs room for that (pool size plus backlog)
+// plus a few calls of the other cases.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.NewStorage == nil {
 		t.Fatal("conformance: Harness.NewStorage is nil")
 	}
-	for _, g := range groups() {
-		t.Run(g.name, func(t *testing.T) {
-			for _, c := range g.cases {
-				t.Run(c.name, func(t *testing.T) {
-					if c.timed && !h.FakeClock {
-						// Sleeping cases overlap so a run against a real
-						// server stays short.
-						t.Parallel()
-					}
-					c.fn(t, newEnv(t, h))
-				})
+	var heavy sync.Mutex
+	runCase := func(t *testing.T, c testCase) {
+		t.Run(c.name, func(t *testing.T) {
+			if c.heavy {
+				// One load test at a time, so that a driver's connection
+				// pool is not overrun by the suite itself.
+				heavy.Lock()
+				defer heavy.Unlock()
 			}
+			c.fn(t, newEnv(t, h))
 		})
 	}
+	if h.FakeClock {
+		for _, g := range groups() {
+			t.Run(g.name, func(t *testing.T) {
+				for _, c := range g.cases {
+					runCase(t, c)
+				}
+			})
+		}
+		return
+	}
+	// With the real clock, the groups and the timed cases within a group run
+	// at once (t.Run may be called from several goroutines; t.Parallel would
+	// be capped at GOMAXPROCS), so the run takes about as long as its
+	// longest wait, not the sum of them.
+	var groupsWG sync.WaitGroup
+	for _, g := range groups() {
+		groupsWG.Go(func() {
+			t.Run(g.name, func(t *testing.T) {
+				var wg sync.WaitGroup
+				for _, c := range g.cases {
+					if c.timed {
+						wg.Go(func() { runCase(t, c) })
+					} else {
+						runCase(t, c)
+					}
+				}
+				wg.Wait()
+			})
+		})
+	}
+	groupsWG.Wait()
 }
 
 type group struct {
@@ -82,9 +114,11 @@ type group struct {
 
 type testCase struct {
 	name string
-	// timed cases wait for TTLs to pass, or are slow; they run in parallel
-	// with the real clock.
+	// timed cases wait for TTLs to pass, or are slow; with the real clock
+	// they run concurrently.
 	timed bool
+	// heavy cases put load on the driver; they run one at a time.
+	heavy bool
 	fn    func(t *testing.T, e *env)
 }
 
@@ -310,6 +344,9 @@ func (e *env) mustList(rule, name, audience, subject string, want map[string]int
 		}
 	}
 	if len(problems) > 0 {
+		if len(problems) > 5 {
+			problems = append(problems[:5], fmt.Sprintf("and %d more", len(problems)-5))
+		}
 		e.t.Fatalf("contract %s: ReadMetadata(name %q, audience %q, subject %q) lists %d keys, want %d: %s (%s)",
 			rule, name, audience, subject, len(got), len(want), strings.Join(problems, "; "), why)
 	}
@@ -339,10 +376,15 @@ func expiry(now time.Time, ttl time.Duration) int64 {
 type secrets struct {
 	mu   sync.Mutex
 	list []string
+	pos  map[string]int // index in list
 }
 
 func (s *secrets) add(v string) {
 	s.mu.Lock()
+	if s.pos == nil {
+		s.pos = map[string]int{}
+	}
+	s.pos[v] = len(s.list)
 	s.list = append(s.list, v)
 	s.mu.Unlock()
 }
@@ -367,10 +409,8 @@ func (s *secrets) leaked(msg string) string {
 func (s *secrets) label(k string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, v := range s.list {
-		if v == k {
-			return fmt.Sprintf("key #%d", i)
-		}
+	if i, ok := s.pos[k]; ok {
+		return fmt.Sprintf("key #%d", i)
 	}
 	return fmt.Sprintf("unknown key of %d bytes", len(k))
 }

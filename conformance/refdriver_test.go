@@ -77,8 +77,10 @@ func (s *refStore) Set(ctx context.Context, name, key string, value []byte, ttl 
 		if opts.OldKey != "" {
 			delete(m, opts.OldKey)
 		}
-		// Compact: an index never grows with expired entries.
-		maps.DeleteFunc(m, func(_ string, e int64) bool { return e <= now.Unix() })
+		// Compact now and then: an index never grows with expired entries.
+		if len(m)%64 == 0 {
+			maps.DeleteFunc(m, func(_ string, e int64) bool { return e <= now.Unix() })
+		}
 	}
 	return nil
 }

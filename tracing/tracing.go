@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -126,6 +127,7 @@ var opNames = [numOps]string{OperationSet, OperationGet, OperationDelete, Operat
 // off, a call is one branch and the wrapped call.
 type traced struct {
 	next session.Storage
+	orig session.Storage // as given to New, for Unwrap
 
 	tracer trace.Tracer // nil: tracing off
 	// startOpts[op] are the span start options: kind CLIENT and the static
@@ -146,14 +148,21 @@ type traced struct {
 // The returned value also implements io.Closer when s does (Close is
 // forwarded, not traced) and session.EndpointReporter when s does, and it
 // has an Unwrap method returning s. The driver's Endpoint is read once here.
+//
+// A nil s does not panic: every call then fails with an error matching
+// session.ErrInvalidArgument.
 func New(s session.Storage, opts ...Option) session.Storage {
+	orig := s
+	if s == nil {
+		s = nilStorage{}
+	}
 	var c config
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
 	}
-	t := &traced{next: s}
+	t := &traced{next: s, orig: orig}
 
 	var ep session.Endpoint
 	reporter, isReporter := s.(session.EndpointReporter)
@@ -258,7 +267,7 @@ func (t *tracedCloserReporter) Close() error { return t.closer.Close() }
 func (t *tracedCloserReporter) Endpoint() session.Endpoint { return t.ep }
 
 // Unwrap returns the wrapped Storage.
-func (t *traced) Unwrap() session.Storage { return t.next }
+func (t *traced) Unwrap() session.Storage { return t.orig }
 
 // call holds what one traced operation needs between start and end. It is
 // a value on the caller's stack, so the untraced paths allocate nothing.
@@ -467,4 +476,25 @@ func lenOf(m *map[string]*[numOps]string) int {
 		return 0
 	}
 	return len(*m)
+}
+
+// errNilStorage is what every call on New(nil) returns.
+var errNilStorage = fmt.Errorf("tracing: %w", &session.ArgumentError{Arg: "storage", Reason: "tracing.New was given a nil Storage"})
+
+// nilStorage stands in for a nil Storage given to New, so that a
+// programming error is an error, not a panic on the first request.
+type nilStorage struct{}
+
+func (nilStorage) Set(context.Context, string, string, []byte, time.Duration, time.Time, session.SetOptions) error {
+	return errNilStorage
+}
+
+func (nilStorage) Get(context.Context, string, string) ([]byte, error) { return nil, errNilStorage }
+
+func (nilStorage) Delete(context.Context, string, string, time.Time, []session.Pair) error {
+	return errNilStorage
+}
+
+func (nilStorage) ReadMetadata(context.Context, string, string, string, time.Time) (map[string]time.Time, error) {
+	return nil, errNilStorage
 }

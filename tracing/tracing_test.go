@@ -590,3 +590,20 @@ func TestSpanNamesWithManyCookieNames(t *testing.T) {
 	assert.Equal(t, "get c7", spans[100].Name())
 	assert.Equal(t, "get c99", spans[101].Name())
 }
+
+func TestNilStorage(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx := context.Background()
+	require.NotPanics(t, func() {
+		_, err := r.store.Get(ctx, "session", secretKey)
+		assert.ErrorIs(t, err, session.ErrInvalidArgument)
+		assert.ErrorIs(t, r.store.Set(ctx, "session", secretKey, nil, time.Hour, t0, session.SetOptions{}), session.ErrInvalidArgument)
+		assert.ErrorIs(t, r.store.Delete(ctx, "session", secretKey, t0, nil), session.ErrInvalidArgument)
+		_, err = r.store.ReadMetadata(ctx, "session", audience, secretSubj, t0)
+		assert.ErrorIs(t, err, session.ErrInvalidArgument)
+	})
+	assert.Len(t, r.spans.Ended(), 4)
+	u, ok := r.store.(interface{ Unwrap() session.Storage })
+	require.True(t, ok)
+	assert.Nil(t, u.Unwrap())
+}

@@ -1,0 +1,88 @@
+package tracing_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sessionstore/sessionstore/drivers/memory"
+	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/tracing"
+)
+
+// benchVariants builds the storages the benchmarks compare: the memory
+// driver alone, wrapped with a no-op tracer provider and no meter, wrapped
+// with the global provider while none is installed (the default of New in a
+// program that never sets one up), and wrapped with the SDK recording every
+// span (AlwaysSample, a synchronous no-op exporter) and the histogram.
+func benchVariants(b *testing.B) []struct {
+	name  string
+	store func(s session.Storage) session.Storage
+} {
+	return []struct {
+		name  string
+		store func(s session.Storage) session.Storage
+	}{
+		{"wrap=direct", func(s session.Storage) session.Storage { return s }},
+		{"wrap=noop", func(s session.Storage) session.Storage {
+			return tracing.New(s, tracing.WithTracerProvider(tracenoop.NewTracerProvider()))
+		}},
+		{"wrap=global-unset", func(s session.Storage) session.Storage { return tracing.New(s) }},
+		{"wrap=sdk", func(s session.Storage) session.Storage {
+			tp := sdktrace.NewTracerProvider(
+				sdktrace.WithSampler(sdktrace.AlwaysSample()),
+				sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			b.Cleanup(func() {
+				_ = tp.Shutdown(context.Background())
+				_ = mp.Shutdown(context.Background())
+			})
+			return tracing.New(s, tracing.WithTracerProvider(tp), tracing.WithMeterProvider(mp))
+		}},
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	value := make([]byte, 256)
+	for _, v := range benchVariants(b) {
+		b.Run(v.name, func(b *testing.B) {
+			driver := memory.New()
+			b.Cleanup(func() { _ = driver.Close() })
+			s := v.store(driver)
+			if err := driver.Set(ctx, "session", secretKey, value, time.Hour, time.Now(), session.SetOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Get(ctx, "session", secretKey); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	ctx := context.Background()
+	value := make([]byte, 256)
+	now := time.Now()
+	for _, v := range benchVariants(b) {
+		b.Run(v.name, func(b *testing.B) {
+			driver := memory.New()
+			b.Cleanup(func() { _ = driver.Close() })
+			s := v.store(driver)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Set(ctx, "session", secretKey, value, time.Hour, now, session.SetOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

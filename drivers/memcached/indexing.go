@@ -163,7 +163,7 @@ func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, no
 	var it *memcache.Item
 	err = s.do(ctx, ik, func(c *memcache.Client) error {
 		var err error
-		it, err = c.Get(ik)
+		it, err = getItem(c, ik)
 		return err
 	})
 	if errors.Is(err, memcache.ErrCacheMiss) {

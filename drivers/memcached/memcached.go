@@ -246,7 +246,7 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	defer leave()
 	var it *memcache.Item
 	err = s.do(ctx, wk, func(c *memcache.Client) error {
-		it, err = c.Get(wk)
+		it, err = getItem(c, wk)
 		return err
 	})
 	if errors.Is(err, memcache.ErrCacheMiss) {
@@ -314,7 +314,7 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	defer leave()
 	var it *memcache.Item
 	err = s.do(ctx, ik, func(c *memcache.Client) error {
-		it, err = c.Get(ik)
+		it, err = getItem(c, ik)
 		return err
 	})
 	if errors.Is(err, memcache.ErrCacheMiss) {
@@ -335,6 +335,19 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	return out, nil
 }
 
+// errOtherKey reports an answer for a key that was not asked for, which
+// gomemcache passes on unchecked.
+var errOtherKey = fmt.Errorf("%w: answer for another key", ErrServer)
+
+// getItem is gomemcache's Get, checked to answer for the key asked.
+func getItem(c *memcache.Client, key string) (*memcache.Item, error) {
+	it, err := c.Get(key)
+	if err == nil && it.Key != key {
+		return nil, errOtherKey
+	}
+	return it, err
+}
+
 // wireError wraps an error of gomemcache or the network. Errors gomemcache
 // builds from a server answer quote the answer, which after a
 // desynchronisation could hold session data, so they are replaced by
@@ -351,7 +364,7 @@ func (s *Storage) wireError(op string, err error) error {
 		ae   *tls.AlertError
 		sent = []error{
 			context.Canceled, context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF,
-			ErrPoolExhausted, errNoServers, session.ErrClosed, session.ErrInvalidArgument,
+			ErrPoolExhausted, errNoServers, ErrServer, session.ErrClosed, session.ErrInvalidArgument,
 			memcache.ErrMalformedKey, memcache.ErrNotStored, memcache.ErrCASConflict, memcache.ErrCacheMiss,
 		}
 	)

@@ -127,7 +127,8 @@ func Scan(item []byte, fn func(key []byte, expiry int64)) error {
 func Live(item []byte, now int64) (map[string]int64, error) {
 	live := make(map[string]int64)
 	err := Scan(item, func(key []byte, exp int64) {
-		if exp > now {
+		// exp 0 is a deletion marker, dead even for a now before 1970.
+		if exp > now && exp > 0 {
 			live[string(key)] = exp
 		} else {
 			delete(live, string(key))

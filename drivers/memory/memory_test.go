@@ -31,7 +31,7 @@ func newClock() *clock {
 	return c
 }
 
-func (c *clock) Now() time.Time         { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // newStore returns a Store on a fake clock with no background sweeper,

@@ -111,6 +111,9 @@ type Store struct {
 	// when the Store is capped: a full Store sweeps only when something can
 	// have expired, so a full Store does not rescan itself on every Set.
 	minExp atomic.Int64
+	// sweepMu serialises sweeps, so that a Set that finds the Store full
+	// waits for a running sweep and sees the room it made.
+	sweepMu sync.Mutex
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -213,7 +216,13 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 		nowUnix := now.Unix()
 		for _, p := range opts.Metadata {
 			s.updateIndex(indexKey{name, p.Audience, p.Subject}, nowUnix, func(ix *index) {
-				ix.keys[key] = idxExp
+				if _, ok := ix.keys[key]; ok {
+					ix.keys[key] = idxExp
+				} else {
+					// Clone: key may be a slice of a larger string the
+					// caller no longer needs.
+					ix.keys[strings.Clone(key)] = idxExp
+				}
 				if opts.OldKey != "" {
 					delete(ix.keys, opts.OldKey)
 				}
@@ -249,10 +258,20 @@ func (s *Store) store(name, key string, value []byte, exp, clock int64) error {
 			return nil
 		}
 		sh.mu.Unlock()
-		if attempt > 0 || s.minExp.Load() > clock {
+		if attempt > 0 {
 			return fmt.Errorf("%d entries held, none expired: %w", s.maxEntries, session.ErrFull)
 		}
-		s.sweep()
+		s.sweepIfExpired(clock)
+	}
+}
+
+// sweepIfExpired sweeps unless no session can have expired at clock, so that
+// a full Store does not rescan itself on every refused Set.
+func (s *Store) sweepIfExpired(clock int64) {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	if s.minExp.Load() <= clock {
+		s.sweepLocked()
 	}
 }
 
@@ -460,11 +479,18 @@ func (s *Store) sweeper(every time.Duration) {
 // sweep frees expired sessions and index entries, one shard at a time so
 // that no lock is held for long. It returns the number of sessions freed.
 func (s *Store) sweep() int {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	return s.sweepLocked()
+}
+
+func (s *Store) sweepLocked() int {
 	clock := s.now()
 	nanos, secs := clock.UnixNano(), clock.Unix()
 	capped := s.maxEntries > 0
 	if capped {
-		// Sets that land in shards already swept lower minExp themselves.
+		// Recomputed below; Sets that land in shards already swept lower
+		// it themselves.
 		s.minExp.Store(math.MaxInt64)
 	}
 	freed := 0

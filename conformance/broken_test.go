@@ -91,6 +91,9 @@ func faults() []fault {
 			indexSize: func(st session.Storage, name, audience, subject string) int {
 				return st.(*appendOnly).sizeOf(name, audience, subject)
 			}},
+		{name: "IndexTTLResetByLastWrite", caughtBy: "Index/ItemLivesWhileKeyLives", wrap: func(s *refStore) session.Storage {
+			return &indexTTLReset{wrapper: wrapper{s}, until: map[string]time.Time{}}
+		}},
 		{name: "ExpiryNotNowPlusTTL", caughtBy: "Index/ListsKeyWithExpiry", wrap: func(s *refStore) session.Storage {
 			return driverClockIndex{wrapper{s}}
 		}},
@@ -454,4 +457,37 @@ func harnessFor(f *fault, fakeClock bool) conformance.Harness {
 		return st.(interface{ ref() *refStore }).ref().indexSize(name, audience, subject), nil
 	}
 	return h
+}
+
+// indexTTLReset gives an index item the TTL of its last write, as an EXPIRE
+// on every write does: the item vanishes with its shortest-lived last key.
+type indexTTLReset struct {
+	wrapper
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (w *indexTTLReset) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	if err := w.refStore.Set(ctx, name, key, value, ttl, now, opts); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range opts.Metadata {
+		w.until[name+"\x00"+p.Audience+"\x00"+p.Subject] = now.Add(ttl)
+	}
+	return nil
+}
+
+func (w *indexTTLReset) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {
+	m, err := w.refStore.ReadMetadata(ctx, name, audience, subject, now)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if until, ok := w.until[name+"\x00"+audience+"\x00"+subject]; ok && !now.Before(until) {
+		return map[string]time.Time{}, nil
+	}
+	return m, nil
 }

@@ -134,6 +134,38 @@ func indexCases() []testCase {
 			e.pastTTL(ttl)
 			e.mustList("2.8", cookie, audA, subX, keys(), "a key rewritten with a shorter ttl is gone from the index after that ttl (the last write wins)")
 		}},
+		{name: "ItemLivesWhileKeyLives", timed: true, fn: func(t *testing.T, e *env) {
+			// An index item must not take the TTL of its last write (as
+			// Redis's EXPIRE on every write does): it lives while any key
+			// it lists lives.
+			long, short := e.key(), e.key()
+			ttl := e.shortTTL()
+			now := e.now()
+			e.set(long, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.set(short, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.pastTTL(ttl)
+			e.mustList("2.12", cookie, audA, subX, map[string]int64{long: expiry(now, longTTL)}, "an index item never expires while it still lists a live key, even when a later write had a shorter ttl")
+		}},
+		{name: "ItemDoesNotOutliveKeys", timed: true, fn: func(t *testing.T, e *env) {
+			f := e.h.Capabilities.IndexSize
+			if f == nil {
+				t.Skip("needs Capabilities.IndexSize")
+			}
+			k := e.key()
+			ttl := e.shortTTL()
+			e.set(k, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+			if n, err := f(e.ctx, e.raw, cookie, audA, subX); err != nil || n == 0 {
+				t.Fatalf("Capabilities.IndexSize reports %d bytes (error %v) for an index that lists a live key", n, err)
+			}
+			e.pastTTL(2 * ttl)
+			n, err := f(e.ctx, e.raw, cookie, audA, subX)
+			if err != nil {
+				t.Fatalf("Capabilities.IndexSize failed: %v", err)
+			}
+			if n != 0 {
+				t.Fatalf("contract 2.12: the index item still holds %d bytes more than twice its last key's ttl after the write: it must not outlive its last live key by more than that key's own ttl", n)
+			}
+		}},
 		{name: "PerCookieName", fn: func(t *testing.T, e *env) {
 			k1, k2 := e.key(), e.key()
 			e.setNamed(cookie, k1, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})

@@ -136,10 +136,14 @@ func (s *refStore) ReadMetadata(ctx context.Context, name, audience, subject str
 }
 
 // indexSize is the size of the index of (name, audience, subject) in the
-// lua-resty-session format; it implements Capabilities.IndexSize.
+// lua-resty-session format, as an item that expires with its latest entry;
+// it implements Capabilities.IndexSize.
 func (s *refStore) indexSize(name, audience, subject string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	item, _ := index.AppendLive(nil, s.idx[indexKey{name, audience, subject}])
+	item, latest := index.AppendLive(nil, s.idx[indexKey{name, audience, subject}])
+	if latest <= s.clock().Unix() {
+		return 0
+	}
 	return len(item)
 }

@@ -28,8 +28,7 @@ func TestConformance(t *testing.T) {
 				if !ok {
 					return 0, fmt.Errorf("not a *memory.Store: %T", s)
 				}
-				_, bytes := memory.IndexEntries(m, name, audience, subject)
-				return bytes, nil
+				return memory.IndexBytes(m, name, audience, subject), nil
 			},
 		},
 	})

@@ -6,21 +6,40 @@ import idx "github.com/sessionstore/sessionstore/session/index"
 func Sweep(s *Store) int { return s.sweep() }
 
 // IndexEntries returns how many entries the index of (name, audience,
-// subject) holds, dead ones included, and the bytes they would take in the
-// lua-resty-session index format.
-func IndexEntries(s *Store, name, audience, subject string) (entries, bytes int) {
+// subject) holds, dead ones included.
+func IndexEntries(s *Store, name, audience, subject string) int {
 	k := indexKey{name, audience, subject}
+	sh := s.indexShard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ix := sh.indexes[k]; ix != nil {
+		return len(ix.keys)
+	}
+	return 0
+}
+
+// IndexBytes returns the bytes that the entries of the index of (name,
+// audience, subject) still alive by the Store's clock would take in the
+// lua-resty-session format. Entries dead by that clock count as gone, as an
+// expired memcached item does: no read sees them, and the sweeper or the
+// next write frees their memory.
+func IndexBytes(s *Store, name, audience, subject string) int {
+	k := indexKey{name, audience, subject}
+	clock := s.now().Unix()
 	sh := s.indexShard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	ix := sh.indexes[k]
 	if ix == nil {
-		return 0, 0
+		return 0
 	}
-	for key := range ix.keys {
-		bytes += idx.EntryLen(len(key))
+	bytes := 0
+	for key, exp := range ix.keys {
+		if exp > clock {
+			bytes += idx.EntryLen(len(key))
+		}
 	}
-	return len(ix.keys), bytes
+	return bytes
 }
 
 // Indexes returns how many indexes the Store holds.

@@ -30,6 +30,10 @@
 // In tests, inject a clock:
 //
 //	now := time.Unix(1700000000, 0)
-//	store := memory.New(memory.WithClock(func() time.Time { return now }))
+//	store := memory.New(memory.WithClock(func() time.Time { return now }),
+//		memory.WithSweepInterval(0)) // the sweeper would read now from its own goroutine
 //	// … Set with ttl time.Minute, then now = now.Add(time.Minute): Get reports ErrNotFound.
+//
+// Index entries expire by the now passed to Set and ReadMetadata, session
+// items by the Store's clock; keep the two in step in tests.
 package memory

@@ -46,7 +46,8 @@ func WithClock(now func() time.Time) Option {
 // entries are not counted). When the cap is reached, a Set of a new key first
 // sweeps expired sessions; if the Store is still full, Set fails with an
 // error matching session.ErrFull. Live sessions are never evicted to make
-// room: silently logging a user out is worse than a visible error. Zero or
+// room: silently logging a user out is worse than a visible error. A
+// rotation needs room for the new key before it removes the old one. Zero or
 // less means no cap (the default).
 func WithMaxEntries(n int) Option {
 	return func(c *config) { c.maxEntries = max(n, 0) }

@@ -117,6 +117,16 @@ func New(cfg Config) (*App, error) {
 
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A panic below (a misbehaving Storage, say) becomes a 500 for this
+		// request instead of a dropped connection.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.fail(w, r, http.StatusInternalServerError, "internal error", fmt.Errorf("app: panic: %v", v))
+		}
+	}()
 	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -303,6 +313,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, http.StatusInternalServerError, "internal error", err)
 			return
 		}
+		a.dropStale(ctx, cur)
 	} else if !errors.Is(err, errNoSession) {
 		a.fail(w, r, http.StatusInternalServerError, "internal error", err)
 		return

@@ -22,17 +22,20 @@ import (
 
 var testCfg = app.Config{TTL: time.Hour, RotateEvery: time.Minute, StaleTTL: 10 * time.Second}
 
-// faultyStore counts calls and fails them all once broken.
+// faultyStore counts calls, and fails them all once broken, or panics.
 type faultyStore struct {
 	session.Storage
-	broken atomic.Bool
-	calls  atomic.Int64
+	broken, panics atomic.Bool
+	calls          atomic.Int64
 }
 
 var errBackend = errors.New("backend down")
 
 func (f *faultyStore) check() error {
 	f.calls.Add(1)
+	if f.panics.Load() {
+		panic("storage bug")
+	}
 	if f.broken.Load() {
 		return errBackend
 	}
@@ -345,4 +348,15 @@ func TestFingerprint(t *testing.T) {
 	assert.Equal(t, app.Fingerprint(a), app.Fingerprint(a))
 	assert.NotEqual(t, app.Fingerprint(a), app.Fingerprint(b))
 	assert.NotContains(t, a, app.Fingerprint(a))
+}
+
+func TestPanickingStoreIs500(t *testing.T) {
+	e, store, _, logs := startFaulty(t)
+	c := e.client(t)
+	require.Equal(t, http.StatusSeeOther, c.login("alice").status)
+	store.panics.Store(true)
+	r := c.do(http.MethodGet, "/sessions", nil, true)
+	assert.Equal(t, http.StatusInternalServerError, r.status)
+	assert.JSONEq(t, `{"error":"internal error"}`, r.body)
+	assert.Contains(t, logs.String(), "storage bug")
 }

@@ -35,21 +35,25 @@ import (
 // at or before E without reading it first:
 //
 //   - Fast path (one round trip): a small process-local cache maps an index
-//     key to (E, bytes appended since this process last rewrote it). If E
-//     covers the new entry and fewer than appendLimit bytes were appended,
-//     the driver sends one append with all entries of the update
-//     ("NEW:EXP;OLD;" for a rotation, "KEY;" for a delete). NOT_STORED (the
-//     item is gone) drops the cache entry and takes the slow path. A delete
-//     needs no E (a marker needs no lifetime) and does not create a missing
-//     item.
-//   - Slow path: gets; on a miss, add (header + entry); on a hit, parse
-//     (a corrupt item is dropped and rewritten), apply the update, keep only
-//     live entries and cas the compacted item. EXISTS/NOT_FOUND retries with
-//     a fresh gets, up to maxCASAttempts times with a short jittered backoff.
+//     key to (E, bytes of garbage known to be in the item). If E covers the
+//     new entry and the garbage stays under appendLimit, the driver sends
+//     one append with all entries of the update ("NEW:EXP;OLD;" for a
+//     rotation, "KEY;" for a delete). NOT_STORED (the item is gone) drops
+//     the cache entry and takes the slow path. A delete needs no E (a marker
+//     needs no lifetime) and does not create a missing item.
+//   - Slow path (two round trips): gets. On a miss, add (header + entry).
+//     On a hit, if the header covers the new entry and the item holds less
+//     than appendLimit bytes of garbage (dead entries, markers, superseded
+//     entries), append as above. Otherwise parse it (a corrupt item is
+//     dropped: the write repairs it), apply the update, keep only the live
+//     entries and cas the compacted item. If the cas loses a race but an
+//     append is safe, append instead, so that a busy index never starves a
+//     writer (the next write tries to compact again); if not, retry from
+//     gets, up to maxCASAttempts times with a short jittered backoff.
 //
 // No update is lost: appends are atomic on the server, and a rewrite only
-// lands if nothing changed since it was read. The item stays small: every
-// process compacts it after appending appendLimit bytes.
+// lands if nothing changed since it was read. The item stays small: any
+// writer that sees more than appendLimit bytes of garbage compacts it.
 //
 // Known gaps, shared with lua-resty-session: in a memcached shared with Lua
 // nodes, Lua's probabilistic cleanup rewrites the item without the header
@@ -132,23 +136,19 @@ func (s *Storage) updateIndex(ctx context.Context, ik string, u indexUpdate, now
 		// Checked on every attempt: after a conflict, the writer that won
 		// may have been this process, and then an append is enough.
 		if s.idx.canAppend(ik, u, len(payload)) {
-			err := s.do(ctx, ik, func(c *memcache.Client) error {
-				return c.Append(&memcache.Item{Key: ik, Value: payload})
-			})
-			switch {
-			case err == nil:
-				s.idx.appended(ik, len(payload))
-				return nil
-			case errors.Is(err, memcache.ErrNotStored):
-				s.idx.forget(ik)
-				if u.key == "" {
-					return nil // no index: nothing to delete from, and none is created
+			done, err := s.appendIndex(ctx, ik, payload)
+			if err != nil || done {
+				if done {
+					s.idx.appended(ik, len(payload))
 				}
-			default:
-				return s.wireError("index append", err)
+				return err
+			}
+			s.idx.forget(ik) // the item is gone
+			if u.key == "" {
+				return nil // no index: nothing to delete from, and none is created
 			}
 		}
-		done, err := s.rewriteIndex(ctx, ik, u, now)
+		done, err := s.slowUpdate(ctx, ik, u, payload, now)
 		if err != nil || done {
 			return err
 		}
@@ -156,9 +156,27 @@ func (s *Storage) updateIndex(ctx context.Context, ik string, u indexUpdate, now
 	return errIndexContention
 }
 
-// rewriteIndex is one attempt of the slow path. done is false when another
-// writer changed the item in between.
-func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, now time.Time) (done bool, err error) {
+// appendIndex appends payload; done is false when the item does not exist.
+func (s *Storage) appendIndex(ctx context.Context, ik string, payload []byte) (done bool, err error) {
+	err = s.do(ctx, ik, func(c *memcache.Client) error {
+		return c.Append(&memcache.Item{Key: ik, Value: payload})
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, memcache.ErrNotStored):
+		return false, nil
+	}
+	return false, s.wireError("index append", err)
+}
+
+// slowUpdate is one attempt of the slow path: it reads the item and then
+// appends when its header covers the update and it holds little garbage,
+// or else rewrites it compacted under compare-and-swap. When the rewrite
+// loses a race but an append is safe, it appends instead, so that writers
+// are never starved by a busy index (compaction is left to a later write).
+// done is false when the attempt must be repeated.
+func (s *Storage) slowUpdate(ctx context.Context, ik string, u indexUpdate, payload []byte, now time.Time) (done bool, err error) {
 	nowUnix := now.Unix()
 	var it *memcache.Item
 	err = s.do(ctx, ik, func(c *memcache.Client) error {
@@ -178,7 +196,7 @@ func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, no
 		})
 		switch {
 		case err == nil:
-			s.idx.store(ik, e)
+			s.idx.store(ik, e, 0)
 			return true, nil
 		case errors.Is(err, memcache.ErrNotStored):
 			return false, nil // someone else created it: read it
@@ -193,7 +211,8 @@ func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, no
 	if err == nil {
 		live, err = index.Live(body, nowUnix)
 	}
-	if err != nil {
+	corrupt := err != nil
+	if corrupt {
 		// A corrupt item is replaced: the write repairs it (contract 4.4).
 		// A readable header still counts: exptimes never drop.
 		live = map[string]int64{}
@@ -211,15 +230,36 @@ func (s *Storage) rewriteIndex(ctx context.Context, ik string, u indexUpdate, no
 	if u.key != "" {
 		e = max(e, u.expiry+u.ttl)
 	}
-	val, _ := index.AppendLive(appendHeader(make([]byte, 0, headerLen+1+len(live)*index.EntryLen(43)), e), live)
-	it.Value, it.Expiration = val, exptimeAt(e, now)
+	compacted, _ := index.AppendLive(appendHeader(make([]byte, 0, headerLen+1+len(live)*index.EntryLen(43)), e), live)
+
+	// An append is safe when the item is readable and its header says it
+	// outlives the new entry (a marker needs no lifetime).
+	appendOK := !corrupt && (u.key == "" || head >= u.expiry)
+	garbage := len(it.Value) + len(payload) - len(compacted)
+	if appendOK && garbage <= appendLimit {
+		done, err := s.appendIndex(ctx, ik, payload)
+		if done {
+			s.idx.store(ik, head, garbage)
+		}
+		return done, err
+	}
+
+	it.Value, it.Expiration = compacted, exptimeAt(e, now)
 	err = s.do(ctx, ik, func(c *memcache.Client) error { return c.CompareAndSwap(it) })
 	switch {
 	case err == nil:
-		s.idx.store(ik, e)
+		s.idx.store(ik, e, 0)
 		return true, nil
 	case errors.Is(err, memcache.ErrCASConflict), errors.Is(err, memcache.ErrCacheMiss), errors.Is(err, memcache.ErrNotStored):
-		return false, nil
+		if !appendOK {
+			return false, nil
+		}
+		done, err := s.appendIndex(ctx, ik, payload)
+		if done {
+			// Still over the limit: the next write tries to compact again.
+			s.idx.store(ik, head, appendLimit)
+		}
+		return done, err
 	}
 	return false, s.wireError("index cas", err)
 }
@@ -282,10 +322,10 @@ func (c *indexCache) appended(ik string, n int) {
 	c.put(ik, st)
 }
 
-func (c *indexCache) store(ik string, exptime int64) {
+func (c *indexCache) store(ik string, exptime int64, appended int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.put(ik, indexState{exptime: exptime})
+	c.put(ik, indexState{exptime: exptime, appended: appended})
 }
 
 func (c *indexCache) put(ik string, st indexState) {

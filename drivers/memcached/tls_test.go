@@ -116,6 +116,8 @@ func TestTLS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Servers = []string{addr}
+			// Loading the system roots can take a while on a busy machine.
+			cfg.ConnectTimeout = 10 * time.Second
 			s, err := memcached.New(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = s.Close() })

@@ -94,6 +94,12 @@ func faults() []fault {
 		{name: "IndexTTLResetByLastWrite", caughtBy: "Index/ItemLivesWhileKeyLives", wrap: func(s *refStore) session.Storage {
 			return &indexTTLReset{wrapper: wrapper{s}, until: map[string]time.Time{}}
 		}},
+		{name: "LongTTLVanishes", caughtBy: "Expiry/LongTTL", wrap: func(s *refStore) session.Storage {
+			return longTTLVanishes{wrapper{s}}
+		}},
+		{name: "UsableAfterClose", caughtBy: "Close/IdempotentThenErrClosed", wrap: func(s *refStore) session.Storage {
+			return noopClose{wrapper{s}}
+		}},
 		{name: "ExpiryNotNowPlusTTL", caughtBy: "Index/ListsKeyWithExpiry", wrap: func(s *refStore) session.Storage {
 			return driverClockIndex{wrapper{s}}
 		}},
@@ -491,3 +497,23 @@ func (w *indexTTLReset) ReadMetadata(ctx context.Context, name, audience, subjec
 	}
 	return m, nil
 }
+
+// longTTLVanishes loses a session with a TTL over 30 days, as passing it to
+// memcached as relative seconds does (memcached reads it as a Unix time in
+// 1970).
+type longTTLVanishes struct{ wrapper }
+
+func (w longTTLVanishes) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	if err := w.refStore.Set(ctx, name, key, value, ttl, now, opts); err != nil {
+		return err
+	}
+	if ttl > 30*24*time.Hour {
+		return w.refStore.Delete(ctx, name, key, now, nil)
+	}
+	return nil
+}
+
+// noopClose has a Close that does nothing.
+type noopClose struct{ wrapper }
+
+func (noopClose) Close() error { return nil }

@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +125,21 @@ func expiryCases() []testCase {
 			e.pastTTL(ttl)
 			e.mustMiss("2.3/2.4", k, "after its TTL the session must be gone")
 		}},
+		{name: "LongTTL", fn: func(t *testing.T, e *env) {
+			// memcached reads an expiry over 30 days as an absolute Unix
+			// time; a driver that passes such a TTL through loses the
+			// session at once (contract 4.2; peers get this wrong).
+			for _, ttl := range []time.Duration{30*24*time.Hour + time.Second, 31 * 24 * time.Hour, 400 * 24 * time.Hour} {
+				k, v := e.key(), e.value()
+				now := e.now()
+				e.set(k, v, ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+				e.mustGet(fmt.Sprintf("2.3 (a session with ttl %v, over 30 days, is there at once)", ttl), k, v)
+				got := e.list(cookie, audA, subX)
+				if exp, ok := got[k]; !ok || exp != expiry(now, ttl) {
+					t.Fatalf("contract 2.7: a session with ttl %v is listed with expiry now%+ds (listed: %v), want now+%ds", ttl, exp-now.Unix(), ok, int64(ttl/time.Second))
+				}
+			}
+		}},
 		{name: "OthersUnaffected", timed: true, fn: func(t *testing.T, e *env) {
 			short, long := e.key(), e.key()
 			ttl := e.shortTTL()
@@ -186,6 +203,39 @@ func deleteCases() []testCase {
 				t.Fatalf("contract 2.6: Delete with metadata of a key that does not exist must succeed, got: %v", err)
 			}
 			e.mustList("2.6/2.10", cookie, audA, subX, keys(), "deleting a missing key must not create an index entry")
+		}},
+	}
+}
+
+func closeCases() []testCase {
+	return []testCase{
+		{name: "IdempotentThenErrClosed", fn: func(t *testing.T, e *env) {
+			c, ok := e.raw.(interface{ Close() error })
+			if !ok {
+				t.Skip("the Storage has no Close() error method")
+			}
+			k := e.key()
+			e.set(k, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			for i := range 2 {
+				if err := c.Close(); err != nil {
+					t.Fatalf("Close #%d failed: %v; Close must be idempotent", i+1, err)
+				}
+			}
+			for _, op := range []struct {
+				name string
+				call func() error
+			}{
+				{"Set", func() error {
+					return e.s.Set(e.ctx, cookie, e.key(), e.value(), longTTL, e.now(), session.SetOptions{})
+				}},
+				{"Get", func() error { _, err := e.s.Get(e.ctx, cookie, k); return err }},
+				{"Delete", func() error { return e.s.Delete(e.ctx, cookie, k, e.now(), nil) }},
+				{"ReadMetadata", func() error { _, err := e.s.ReadMetadata(e.ctx, cookie, audA, subX, e.now()); return err }},
+			} {
+				if err := op.call(); !errors.Is(err, session.ErrClosed) {
+					t.Errorf("%s after Close: want an error matching session.ErrClosed, got %v", op.name, err)
+				}
+			}
 		}},
 	}
 }

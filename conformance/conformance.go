@@ -137,6 +137,7 @@ func groups() []group {
 		{"Errors", errorCases()},
 		{"RevokeAll", revokeCases()},
 		{"Concurrency", concurrencyCases()},
+		{"Close", closeCases()},
 	}
 }
 

@@ -17,9 +17,10 @@ type refStore struct {
 	clock    func() time.Time
 	maxValue int
 
-	mu    sync.Mutex
-	items map[itemKey]refItem
-	idx   map[indexKey]map[string]int64
+	mu     sync.Mutex
+	closed bool
+	items  map[itemKey]refItem
+	idx    map[indexKey]map[string]int64
 }
 
 type itemKey struct{ name, key string }
@@ -52,6 +53,9 @@ func (s *refStore) Set(ctx context.Context, name, key string, value []byte, ttl 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return session.ErrClosed
+	}
 	t := s.clock()
 	s.items[itemKey{name, key}] = refItem{value: append([]byte{}, value...), expires: t.Add(ttl)}
 	if opts.OldKey != "" {
@@ -94,6 +98,9 @@ func (s *refStore) Get(ctx context.Context, name, key string) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, session.ErrClosed
+	}
 	it, ok := s.items[itemKey{name, key}]
 	if !ok || !s.clock().Before(it.expires) {
 		return nil, session.ErrNotFound
@@ -110,6 +117,9 @@ func (s *refStore) Delete(ctx context.Context, name, key string, now time.Time, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return session.ErrClosed
+	}
 	delete(s.items, itemKey{name, key})
 	for _, p := range metadata {
 		delete(s.idx[indexKey{name, p.Audience, p.Subject}], key)
@@ -126,6 +136,9 @@ func (s *refStore) ReadMetadata(ctx context.Context, name, audience, subject str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, session.ErrClosed
+	}
 	out := map[string]time.Time{}
 	for k, exp := range s.idx[indexKey{name, audience, subject}] {
 		if exp > now.Unix() {
@@ -133,6 +146,15 @@ func (s *refStore) ReadMetadata(ctx context.Context, name, audience, subject str
 		}
 	}
 	return out, nil
+}
+
+// Close makes every later call fail with session.ErrClosed; it is
+// idempotent.
+func (s *refStore) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
 }
 
 // indexSize is the size of the index of (name, audience, subject) in the

@@ -1,4 +1,4 @@
-// Package mapdriver is a complete session.Storage driver in about 150 lines:
+// Package mapdriver is a complete session.Storage driver in under 200 lines:
 // Go maps behind one sync.RWMutex. It is an example for authors of
 // third-party drivers, not a driver to deploy (use drivers/memory for that:
 // it is sharded, capped and swept in the background).
@@ -36,7 +36,9 @@
 //	func TestConformance(t *testing.T) {
 //		conformance.Run(t, conformance.Harness{
 //			NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
-//				return mapdriver.New(now)
+//				s := mapdriver.New(now)
+//				t.Cleanup(func() { _ = s.Close() })
+//				return s
 //			},
 //			FakeClock: true, // the store takes every TTL decision from now
 //		})
@@ -51,5 +53,7 @@
 // value size limit (MaxValueSize), an old key whose life a rotation may
 // extend (StaleMayExtend, as memcached's touch does), and a way to measure an
 // index's stored size (IndexSize) for the bounded-index case. The zero value
-// means the strict contract, which this driver meets.
+// means the strict contract, which this driver meets. A Storage with a
+// Close() error method is also checked to close idempotently and to answer
+// session.ErrClosed afterwards.
 package mapdriver

@@ -13,6 +13,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	store := mapdriver.New(nil)
+	defer store.Close()
 	now := time.Now()
 	alice := []session.Pair{{Audience: "default", Subject: "alice"}}
 

@@ -17,6 +17,7 @@ type Store struct {
 	now func() time.Time // decides item expiry; the conformance suite injects a fake clock
 
 	mu      sync.RWMutex
+	closed  bool
 	items   map[itemKey]item
 	indexes map[indexKey]map[string]int64 // session key -> expiry, Unix seconds
 	writes  int                           // Sets since the last sweep of expired items
@@ -59,6 +60,9 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 	clock := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mapdriver: set: %w", session.ErrClosed)
+	}
 
 	// Copy the value: the caller may reuse its buffer.
 	s.items[itemKey{name, key}] = item{value: slices.Clone(value), expires: clock.Add(ttl)}
@@ -113,7 +117,11 @@ func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
 	clock := s.now()
 	s.mu.RLock()
 	it, ok := s.items[itemKey{name, key}]
+	closed := s.closed
 	s.mu.RUnlock()
+	if closed {
+		return nil, fmt.Errorf("mapdriver: get: %w", session.ErrClosed)
+	}
 	if !ok || !clock.Before(it.expires) {
 		// The error names neither the key nor the value: a session key is a
 		// bearer credential.
@@ -132,6 +140,9 @@ func (s *Store) Delete(ctx context.Context, name, key string, now time.Time, met
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("mapdriver: delete: %w", session.ErrClosed)
+	}
 	delete(s.items, itemKey{name, key}) // a missing key is not an error
 	for _, p := range metadata {
 		k := indexKey{name, p.Audience, p.Subject}
@@ -154,6 +165,9 @@ func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("mapdriver: read metadata: %w", session.ErrClosed)
+	}
 	live := map[string]time.Time{}
 	for key, exp := range s.indexes[indexKey{name, audience, subject}] {
 		if exp > now.Unix() { // strictly: an entry expiring at now is gone
@@ -161,4 +175,16 @@ func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string
 		}
 	}
 	return live, nil
+}
+
+// Close drops every session. It is idempotent; any call after it fails with
+// session.ErrClosed. A driver that holds connections or goroutines releases
+// them here; the conformance suite checks this behaviour when a Storage has
+// a Close() error method.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.items, s.indexes = nil, nil
+	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -56,13 +55,13 @@ func TestConformanceMemcached(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	conformance.Run(t, conformance.Harness{
 		NewStorage: func(t *testing.T, _ func() time.Time) session.Storage {
-			store, err := memcached.New(memcached.Config{
-				Servers: []string{srv.Addr},
-				// One server, a prefix per subtest.
+			// One server for the run, a key prefix per subtest; the
+			// helper closes the Storage at cleanup.
+			store := memcachedtest.NewStorage(t, memcached.Config{
+				Host:   srv.Host,
+				Port:   srv.Port,
 				Prefix: fmt.Sprintf("tracing%d", prefixSeq.Add(1)),
 			})
-			require.NoError(t, err)
-			t.Cleanup(func() { assert.NoError(t, store.Close()) })
 			return tracing.New(store, recordingProviders(t)...)
 		},
 		FakeClock: false,
@@ -70,5 +69,21 @@ func TestConformanceMemcached(t *testing.T) {
 			MaxValueSize:   memcached.DefaultMaxValueSize,
 			StaleMayExtend: true,
 		},
+	})
+
+	t.Run("SpanAttributes", func(t *testing.T) {
+		f := newFake() // unused by the driver; the rig wants one
+		store := memcachedtest.NewStorage(t, memcached.Config{Host: srv.Host, Port: srv.Port, Prefix: "tracing-attrs"})
+		r := newRig(t, store, f)
+		_, err := r.store.Get(context.Background(), "session", secretKey)
+		assert.ErrorIs(t, err, session.ErrNotFound)
+		span := r.only(t)
+		got := attrMap(span.Attributes())
+		assert.Equal(t, "memcached", got["db.system.name"].AsString())
+		assert.Equal(t, srv.Host, got["server.address"].AsString())
+		assert.Equal(t, int64(srv.Port), got["server.port"].AsInt64())
+		assert.Equal(t, "get session", span.Name())
+		_, isReporter := r.store.(session.EndpointReporter)
+		assert.True(t, isReporter)
 	})
 }

@@ -93,6 +93,13 @@ func newShared(t testing.TB, cfg memcached.Config) *memcached.Storage {
 	if cfg.Prefix == "" {
 		cfg.Prefix = uniquePrefix(t)
 	}
+	// Generous timeouts: the machine running the tests may be busy, and no
+	// test on the shared server is about timeouts.
+	for _, d := range []*time.Duration{&cfg.ConnectTimeout, &cfg.SendTimeout, &cfg.ReadTimeout} {
+		if *d == 0 {
+			*d = 5 * time.Second
+		}
+	}
 	s, err := memcached.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })

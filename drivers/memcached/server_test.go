@@ -255,6 +255,8 @@ func keysOf(m map[string]time.Time) []string {
 // with rotations, deletes and enough traffic to cross the append limit.
 func TestNoLostUpdatesAcrossStorages(t *testing.T) {
 	prefix := uniquePrefix(t)
+	raw := rawClient(sharedServer(t))
+	t.Cleanup(func() { _ = raw.Close() })
 	const storages, writers, rounds = 4, 8, 12
 	ss := make([]*memcached.Storage, storages)
 	for i := range ss {
@@ -305,6 +307,17 @@ func TestNoLostUpdatesAcrossStorages(t *testing.T) {
 			gotSet[k] = true
 		}
 		assert.Equal(t, want, gotSet, "audience %s: exactly the live keys, none lost, no rotated or deleted key", aud)
+
+		// Bounded: without compaction the item would hold every rotation's
+		// two entries (about 70 KB here).
+		ik := ss[0].WireIndexKey("session", aud, "s")
+		it, err := raw.Get(ik)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(it.Value), memcached.HeaderLen+len(want)*52+storages*2*2048)
+		// It expires, but not before its live keys (TTL 1 h).
+		ttl := itemTTL(t, sharedServer(t), ik)
+		assert.GreaterOrEqual(t, ttl, int64(3590))
+		assert.LessOrEqual(t, ttl, int64(2*3600+5))
 	}
 }
 

@@ -33,20 +33,39 @@
 // # Round trips
 //
 // Get, a plain Set and ReadMetadata are one round trip. Delete is one plus
-// one per metadata pair. A Set with metadata adds one per pair, a rotation
-// (OldKey) one more for the old key's touch or delete: with one pair and a
-// warm index cache, set + touch + append = 3 (Lua needs 4 to 6). An index
-// this process has not written recently, or has appended 2 KiB to, costs
-// one or two more round trips (gets, then cas or add), which also compacts
-// it.
+// one append per metadata pair. A Set with metadata adds one per pair, a
+// rotation (OldKey) one more for the old key's touch or delete: with one
+// pair and a warm index cache, set + touch + append = 3 (Lua needs 4 to 6).
+// An index this Storage has not written before, or that holds more than
+// 2 KiB of garbage, costs one more (gets, then append, add or a compacting
+// cas). RoundTrips counts requests.
 //
 // # Index items
 //
-// See the comment on headerMagic in indexing.go for the full design: an
-// optional header entry records the item's exptime, writers never lower it,
-// appends are used when the process knows the item outlives the new entry,
-// and a gets/cas rewrite with bounded retries otherwise. No concurrent update
-// is lost, across goroutines and processes.
+// An index item may start with a header entry: the deletion marker of a
+// reserved 43-character pseudo-key beginning "~ssidx~" that records the
+// exptime the driver gave the item. Lua's fixed-width parser reads it as the
+// deletion of a key that was never live, a no-op.
+//
+// Writers never lower an index's exptime and never delete the item; a
+// rewrite sets it to max(header, latest live expiry, new expiry + the new
+// session's TTL), so an index never expires while it lists a live key and
+// outlives its last key by at most one TTL. Because the exptime only grows,
+// a writer that knows the item outlives a new entry may simply append it:
+// a small per-Storage cache remembers each index's exptime and the garbage
+// it holds, and one append carries a whole update ("NEW:EXP;OLD;" for a
+// rotation, "KEY;" for a delete). Otherwise the driver reads the item with
+// gets, appends if its header covers the entry and it holds little garbage,
+// or else writes the compacted item with cas (a corrupt item is rewritten:
+// the write repairs it); a lost cas falls back to an append when that is
+// safe and is retried otherwise (16 attempts, jittered backoff). No update
+// is lost, across goroutines, Storages and processes, and any writer that
+// sees more than 2 KiB of garbage compacts the item.
+//
+// Known gaps in a memcached shared with Lua nodes: Lua's probabilistic
+// cleanup rewrites an index without the header and may shorten its exptime,
+// and deletes an empty index unguarded (Lua alone has the same gaps);
+// memcached may evict an index under memory pressure like any item.
 //
 // # Connections
 //

@@ -8,7 +8,6 @@ package memcached_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -438,7 +437,8 @@ func TestFaultSilentServerTimesOut(t *testing.T) {
 
 // TestFaultPoolExhausted: against a server that never answers, PoolSize callers hold the
 // connections, Backlog callers wait, and every caller beyond that fails at once with
-// ErrPoolExhausted, while the others are still stuck (so it did not wait for them).
+// ErrPoolExhausted, while the others are still stuck (so it did not wait for them). The
+// waiters then get the connections the holders release: they were queued, not rejected.
 func TestFaultPoolExhausted(t *testing.T) {
 	checkLeaks(t)
 	const (
@@ -457,38 +457,45 @@ func TestFaultPoolExhausted(t *testing.T) {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, store.Close()) })
+	t.Cleanup(silent.dropConns) // runs first: frees calls still blocked if the test fails
 
 	type result struct {
 		who string
 		err error
 	}
 	results := make(chan result, poolSize+backlog+excess)
-	call := func(ctx context.Context, who string) {
-		_, err := store.Get(ctx, "session", faultKey(t))
+	var wg, entered sync.WaitGroup
+	call := func(who string) {
+		entered.Done()
+		_, err := store.Get(t.Context(), "session", faultKey(t))
 		results <- result{who, err}
 	}
-	var wg sync.WaitGroup
-
-	// The holders: each takes a connection and blocks reading from the silent server.
-	for range poolSize {
-		wg.Go(func() { call(t.Context(), "holder") })
-	}
-	for i := range poolSize {
-		select {
-		case <-silent.accepted:
-		case r := <-results:
-			t.Fatalf("holder %d returned early: %v", i, r.err)
-		case <-time.After(time.Minute): // safety net against a hang
-			t.Fatal("the holders did not connect")
+	// awaitAccepts waits for n new connections on the silent server.
+	awaitAccepts := func(n int, what string) {
+		for i := range n {
+			select {
+			case <-silent.accepted:
+			case r := <-results:
+				t.Fatalf("%s: a %s returned before %d connections were made: %v", what, r.who, n, r.err)
+			case <-time.After(time.Minute): // safety net against a hang, not a speed assertion
+				t.Fatalf("%s: only %d of %d connections were made", what, i, n)
+			}
 		}
 	}
 
-	// Backlog+excess more callers: backlog of them queue, the rest must fail at once.
-	waitCtx, cancelWaiters := context.WithCancel(t.Context())
-	defer cancelWaiters()
-	for range backlog + excess {
-		wg.Go(func() { call(waitCtx, "caller") })
+	// The holders: each takes a connection and blocks reading from the silent server.
+	entered.Add(poolSize)
+	for range poolSize {
+		wg.Go(func() { call("holder") })
 	}
+	awaitAccepts(poolSize, "holders")
+
+	// Backlog+excess more callers: backlog of them queue, the rest must fail at once.
+	entered.Add(backlog + excess)
+	for range backlog + excess {
+		wg.Go(func() { call("caller") })
+	}
+	entered.Wait()
 	for i := range excess {
 		select {
 		case r := <-results:
@@ -499,32 +506,34 @@ func TestFaultPoolExhausted(t *testing.T) {
 			t.Fatalf("only %d of %d excess callers failed fast", i, excess)
 		}
 	}
+
+	// Release the holders: their connections are dropped under them. The queued callers
+	// take the freed slots and connect in turn; each new connection is dropped as well.
+	silent.dropConns()
+	var got, waitersConnected int
+	for got < poolSize+backlog {
+		select {
+		case <-silent.accepted:
+			waitersConnected++
+			silent.dropConns()
+		case r := <-results:
+			got++
+			require.Error(t, r.err)
+			require.NotErrorIs(t, r.err, memcached.ErrPoolExhausted, "a %s was rejected after the excess: it should have been queued", r.who)
+			assert.True(t, isConnFailure(r.err), "%s: want the dropped connection's error, got %v", r.who, r.err)
+		case <-time.After(time.Minute): // safety net against a hang
+			t.Fatalf("only %d of %d holders and waiters returned", got, poolSize+backlog)
+		}
+	}
+	assert.Equal(t, backlog, waitersConnected, "every queued caller got a connection once slots were free")
+	wg.Wait()
 	select {
 	case r := <-results:
-		t.Fatalf("a %s returned while the pool was still full: %v", r.who, r.err)
+		t.Fatalf("unexpected extra result from a %s: %v", r.who, r.err)
 	default:
 	}
 
-	// The queued callers were waiting, not failing: they return when their context ends.
-	cancelWaiters()
-	for i := range backlog {
-		r := <-results
-		require.Equal(t, "caller", r.who, "waiter %d", i)
-		require.ErrorIs(t, r.err, context.Canceled, "waiter %d", i)
-		assert.NotErrorIs(t, r.err, memcached.ErrPoolExhausted, "waiter %d was queued, not rejected", i)
-	}
-
-	// Release the holders: their connections are dropped under them.
-	silent.dropConns()
-	for i := range poolSize {
-		r := <-results
-		require.Equal(t, "holder", r.who, "holder %d", i)
-		require.Error(t, r.err)
-		assert.NotErrorIs(t, r.err, memcached.ErrPoolExhausted)
-	}
-	wg.Wait()
-
-	// The pool is usable again: a new caller gets a slot (and a silent server's timeout).
+	// The pool is usable again: a new caller gets a slot (and the silent server).
 	stop := make(chan struct{})
 	released := make(chan struct{})
 	go func() {

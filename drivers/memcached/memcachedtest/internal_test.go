@@ -171,3 +171,38 @@ func TestNewStorageBadConfigFails(t *testing.T) {
 	assert.Contains(t, tb.failed, "memcached.New")
 	assert.Contains(t, tb.failed, "invalid configuration")
 }
+
+// TestRunRetriesTakenPort: when the chosen port is taken by the time Docker binds it, Run
+// picks another one instead of failing.
+func TestRunRetriesTakenPort(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+
+	orig := pickPort
+	t.Cleanup(func() { pickPort = orig })
+	calls := 0
+	pickPort = func() (int, error) {
+		calls++
+		if calls == 1 {
+			return takenPort, nil
+		}
+		return freePort()
+	}
+
+	srv := Start(t)
+	assert.NotEqual(t, takenPort, srv.Port)
+	assert.Equal(t, 2, calls, "one retry after the conflict")
+	require.NoError(t, probe(t.Context(), srv.Addr))
+}
+
+func TestTerminateStoppedServer(t *testing.T) {
+	srv, err := Run(t.Context())
+	if errors.Is(err, ErrNoDocker) {
+		Start(t) // skips, or fails when Docker is required
+	}
+	require.NoError(t, err)
+	require.NoError(t, srv.Stop(t.Context()))
+	require.NoError(t, srv.Terminate(t.Context()), "a stopped server can be terminated")
+}

@@ -137,7 +137,7 @@ func run(ctx context.Context, logger tclog.Logger, opts ...Option) (*Server, err
 	// A port can be taken by someone else between choosing and binding it: retry a few times.
 	var lastErr error
 	for range runAttempts {
-		port, err := freePort()
+		port, err := pickPort()
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +270,9 @@ func ensureImage(ctx context.Context, cli *testcontainers.DockerClient, image st
 	}
 	return nil
 }
+
+// pickPort is freePort; a test replaces it to force a port conflict.
+var pickPort = freePort
 
 // freePort asks the kernel for a free loopback port. The container publishes 11211 on it
 // for its whole life, so Stop/Start keep the address.

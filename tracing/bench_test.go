@@ -20,7 +20,8 @@ import (
 // driver alone, wrapped with a no-op tracer provider and no meter, wrapped
 // with the global provider while none is installed (the default of New in a
 // program that never sets one up), and wrapped with the SDK recording every
-// span (AlwaysSample, a synchronous no-op exporter) and the histogram.
+// span (AlwaysSample, a synchronous no-op exporter) and the histogram; and
+// with the SDK sampling every span out (NeverSample, no meter).
 func benchVariants(b *testing.B) []struct {
 	name  string
 	store func(s session.Storage) session.Storage
@@ -34,6 +35,11 @@ func benchVariants(b *testing.B) []struct {
 			return tracing.New(s, tracing.WithTracerProvider(tracenoop.NewTracerProvider()))
 		}},
 		{"wrap=global-unset", func(s session.Storage) session.Storage { return tracing.New(s) }},
+		{"wrap=sdk-unsampled", func(s session.Storage) session.Storage {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			return tracing.New(s, tracing.WithTracerProvider(tp))
+		}},
 		{"wrap=sdk", func(s session.Storage) session.Storage {
 			tp := sdktrace.NewTracerProvider(
 				sdktrace.WithSampler(sdktrace.AlwaysSample()),

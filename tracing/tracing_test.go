@@ -607,3 +607,30 @@ func TestNilStorage(t *testing.T) {
 	require.True(t, ok)
 	assert.Nil(t, u.Unwrap())
 }
+
+func TestConcurrentUse(t *testing.T) {
+	r := newFakeRig(t)
+	ctx := context.Background()
+	const workers, calls = 8, 50
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range calls {
+				name := fmt.Sprintf("n%d", (w*calls+i)%80) // more names than the cache keeps
+				_ = r.store.Set(ctx, name, secretKey, nil, time.Hour, t0, session.SetOptions{})
+				_, _ = r.store.Get(ctx, name, secretKey)
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	spans := r.spans.Ended()
+	require.Len(t, spans, 2*workers*calls)
+	for _, sp := range spans {
+		name := attrMap(sp.Attributes())["db.collection.name"].AsString()
+		op := attrMap(sp.Attributes())["db.operation.name"].AsString()
+		assert.Equal(t, op+" "+name, sp.Name())
+	}
+}

@@ -112,3 +112,37 @@ func BenchmarkSet(b *testing.B) {
 		})
 	}
 }
+
+// constStore does nothing, so that BenchmarkGetOverhead measures the
+// wrapper alone.
+type constStore struct{ v []byte }
+
+func (constStore) Set(context.Context, string, string, []byte, time.Duration, time.Time, session.SetOptions) error {
+	return nil
+}
+func (c constStore) Get(context.Context, string, string) ([]byte, error) { return c.v, nil }
+func (constStore) Delete(context.Context, string, string, time.Time, []session.Pair) error {
+	return nil
+}
+func (constStore) ReadMetadata(context.Context, string, string, string, time.Time) (map[string]time.Time, error) {
+	return nil, nil
+}
+
+// BenchmarkGetOverhead is the wrapper's own cost per Get, over a Storage
+// that does nothing: the absolute overhead a real driver's Get pays.
+func BenchmarkGetOverhead(b *testing.B) {
+	ctx := context.Background()
+	for _, v := range benchVariants(b) {
+		b.Run(v.name, func(b *testing.B) {
+			s := v.store(constStore{v: []byte("x")})
+			b.ReportAllocs()
+			stop := measureCPU(b)
+			for b.Loop() {
+				if _, err := s.Get(ctx, "session", secretKey); err != nil {
+					b.Fatal(err)
+				}
+			}
+			stop()
+		})
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-// Values of error.type for the failures the session contract defines. They
-// are fixed strings: error.type must be of low cardinality, and an error's
-// text is never recorded (see end).
+// Values of error.type for the failures the session contract defines, and
+// for context errors. They are fixed strings: error.type must be of low
+// cardinality, and an error's text is never recorded. Any other error gets
+// the OpenTelemetry rule: the result of an ErrorType() string method in its
+// chain, else its Go type name (such as "*net.OpError").
 const (
 	ErrorTypeInvalidArgument  = "invalid_argument"
 	ErrorTypeTooLarge         = "too_large"

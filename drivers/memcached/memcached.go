@@ -99,10 +99,10 @@ func (s *Storage) enter() (func(), error) {
 	return s.mu.RUnlock, nil
 }
 
-// do runs one round trip to the server owning wireKey: it checks ctx first
-// (gomemcache takes no context, so a request in flight is bounded by
-// SendTimeout and ReadTimeout, not by ctx) and holds a pool slot around the
-// request.
+// do runs one round trip to the server owning wireKey on one of its lanes.
+// It checks ctx first; the request's deadlines are capped by ctx's, and a
+// cancelled ctx interrupts it (gomemcache takes no context: the lane's
+// connection carries it).
 func (s *Storage) do(ctx context.Context, wireKey string, fn func(c *memcache.Client) error) error {
 	if err := session.CheckContext(ctx); err != nil {
 		return err
@@ -112,12 +112,29 @@ func (s *Storage) do(ctx context.Context, wireKey string, fn func(c *memcache.Cl
 		return err
 	}
 	sl := s.pool.slots[srv.address]
-	if err := sl.acquire(ctx); err != nil {
+	l, err := sl.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer sl.release()
+	defer sl.release(l)
+	end := l.begin(ctx)
 	s.trips.Add(1)
-	return fn(s.pool.client)
+	err = fn(l.client)
+	end()
+	var ne net.Error
+	if err == nil || !errors.As(err, &ne) {
+		return err
+	}
+	// A network error may be ctx cutting the request short: by an interrupt,
+	// or by the deadline the conn took from ctx, which can pass a moment
+	// before ctx itself reports it.
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	if d, ok := ctx.Deadline(); ok && ne.Timeout() && !time.Now().Before(d) {
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // wireKey returns the escaped key and checks memcached's length limit.

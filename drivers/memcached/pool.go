@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -17,15 +17,20 @@ import (
 // Backlog callers already waiting for one.
 var ErrPoolExhausted = errors.New("memcached: connection pool exhausted")
 
-// pool is one gomemcache client with the mechanisms gomemcache lacks built
-// around it: a dialer with a connect timeout, TLS and unix sockets; conns
-// with separate send and read timeouts and an idle limit; and a per-server
-// semaphore that caps open connections and queues a bounded backlog.
+// pool is the connections to a set of servers, with the mechanisms
+// gomemcache lacks built around it: a dialer with a connect timeout, TLS and
+// unix sockets; conns with separate send and read timeouts, an idle limit
+// and deadlines capped by the caller's context; and per server a fixed set
+// of PoolSize lanes with a bounded queue of callers waiting for one.
+//
+// A lane is a gomemcache client bound to one server that holds at most one
+// connection and is used by one call at a time. Owning the connection is
+// what lets a call give it the caller's deadline and interrupt it when the
+// caller's context is cancelled, which gomemcache's own shared pool cannot.
 type pool struct {
 	name     string
 	key      poolKey
 	refs     int // guarded by registryMu
-	client   *memcache.Client
 	selector *ketama
 	slots    map[string]*slots // by server address; read-only after newPool
 	set      *settings
@@ -58,7 +63,7 @@ func acquirePool(s *settings) (*pool, error) {
 }
 
 // releasePool drops one reference and closes the pool's connections with
-// the last one.
+// the last one. The caller has no call in flight.
 func releasePool(p *pool) error {
 	if p.name != "" {
 		registryMu.Lock()
@@ -72,7 +77,15 @@ func releasePool(p *pool) error {
 			return nil
 		}
 	}
-	if err := p.client.Close(); err != nil {
+	var errs []error
+	for _, sl := range p.slots {
+		for _, l := range sl.all {
+			if err := l.client.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("memcached: close: %w", err)
 	}
 	return nil
@@ -81,28 +94,30 @@ func releasePool(p *pool) error {
 func newPool(s *settings) *pool {
 	p := &pool{name: s.pool, key: s.poolKey(), selector: newKetama(s.servers), slots: map[string]*slots{}, set: s}
 	for _, srv := range s.servers {
-		p.slots[srv.address] = &slots{ch: make(chan struct{}, s.poolSize), backlog: int64(s.backlog)}
+		sl := &slots{backlog: s.backlog}
+		for range s.poolSize {
+			l := &lane{pool: p}
+			c := memcache.NewFromSelector(fixedServer{srv})
+			c.DialContext = l.dial
+			c.MaxIdleConns = 1
+			// gomemcache uses Timeout for the context it dials with and for
+			// the deadline it sets per request; conn replaces the latter with
+			// SendTimeout/ReadTimeout, and dial applies ConnectTimeout.
+			c.Timeout = max(s.connectTimeout, s.sendTimeout, s.readTimeout)
+			l.client = c
+			sl.all = append(sl.all, l)
+			sl.free = append(sl.free, l)
+		}
+		p.slots[srv.address] = sl
 	}
-	c := memcache.NewFromSelector(p.selector)
-	c.DialContext = p.dial
-	c.MaxIdleConns = s.poolSize
-	// gomemcache uses Timeout for the context it dials with and for the
-	// deadline it sets per request; the wrapped conn replaces the latter
-	// with SendTimeout/ReadTimeout, and dial applies ConnectTimeout itself.
-	c.Timeout = max(s.connectTimeout, s.sendTimeout, s.readTimeout)
-	p.client = c
 	return p
 }
 
-// dial connects to one server within ConnectTimeout (TLS handshake
-// included) and wraps the connection.
-func (p *pool) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	nc, err := p.dialRaw(ctx, network, address)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{Conn: nc, pool: p, network: network, address: address, lastUsed: time.Now()}, nil
-}
+// fixedServer is the selector of a lane: always its one server.
+type fixedServer struct{ srv *server }
+
+func (f fixedServer) PickServer(string) (net.Addr, error) { return f.srv, nil }
+func (f fixedServer) Each(fn func(net.Addr) error) error  { return fn(f.srv) }
 
 func (p *pool) dialRaw(ctx context.Context, network, address string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.set.connectTimeout)
@@ -121,66 +136,193 @@ func (p *pool) dialRaw(ctx context.Context, network, address string) (net.Conn, 
 	return td.DialContext(ctx, network, address)
 }
 
-// slots is a counting semaphore with a bounded queue of waiters.
+// slots hands out a server's lanes, most recently used first (so that few
+// connections stay warm), with a bounded FIFO queue of waiters.
 type slots struct {
-	ch      chan struct{}
-	waiting atomic.Int64
-	backlog int64
+	mu      sync.Mutex
+	free    []*lane // a stack
+	waiters []chan *lane
+	backlog int
+	all     []*lane
 }
 
-func (s *slots) acquire(ctx context.Context) error {
-	select {
-	case s.ch <- struct{}{}:
-		return nil
-	default:
+func (s *slots) acquire(ctx context.Context) (*lane, error) {
+	s.mu.Lock()
+	if n := len(s.free); n > 0 {
+		l := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.mu.Unlock()
+		return l, nil
 	}
-	if s.waiting.Add(1) > s.backlog {
-		s.waiting.Add(-1)
-		return ErrPoolExhausted
+	if len(s.waiters) >= s.backlog {
+		s.mu.Unlock()
+		return nil, ErrPoolExhausted
 	}
-	defer s.waiting.Add(-1)
+	ch := make(chan *lane, 1)
+	s.waiters = append(s.waiters, ch)
+	s.mu.Unlock()
 	select {
-	case s.ch <- struct{}{}:
-		return nil
+	case l := <-ch:
+		return l, nil
 	case <-ctx.Done():
-		return fmt.Errorf("memcached: waiting for a connection: %w", ctx.Err())
+		s.mu.Lock()
+		i := slices.Index(s.waiters, ch)
+		if i >= 0 {
+			s.waiters = slices.Delete(s.waiters, i, i+1)
+		}
+		s.mu.Unlock()
+		if i < 0 {
+			// A lane was handed over meanwhile: pass it on.
+			s.release(<-ch)
+		}
+		return nil, fmt.Errorf("memcached: waiting for a connection: %w", ctx.Err())
 	}
 }
 
-func (s *slots) release() { <-s.ch }
+func (s *slots) release(l *lane) {
+	s.mu.Lock()
+	if len(s.waiters) > 0 {
+		ch := s.waiters[0]
+		s.waiters = slices.Delete(s.waiters, 0, 1)
+		s.mu.Unlock()
+		ch <- l // buffered: never blocks
+		return
+	}
+	s.free = append(s.free, l)
+	s.mu.Unlock()
+}
+
+// lane is one gomemcache client with at most one connection, used by one
+// call at a time (see pool).
+type lane struct {
+	pool   *pool
+	client *memcache.Client
+
+	// Set by the lane's holder before each call and read by its conn in the
+	// same goroutine.
+	ctx      context.Context
+	deadline time.Time
+
+	mu          sync.Mutex // guards the fields below and cur.Conn
+	call        uint64     // increments with each call
+	interrupted bool
+	cur         *conn // the connection of the call in flight
+}
+
+// begin prepares the lane for a call under ctx and returns the function
+// that ends it. A cancelled ctx interrupts the request in flight.
+func (l *lane) begin(ctx context.Context) (end func()) {
+	l.ctx = ctx
+	l.deadline, _ = ctx.Deadline()
+	l.mu.Lock()
+	l.call++
+	call := l.call
+	l.interrupted = false
+	l.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { l.interrupt(call) })
+	return func() {
+		stop()
+		l.mu.Lock()
+		l.call++ // a late interrupt of this call is now a no-op
+		l.cur = nil
+		l.mu.Unlock()
+		l.ctx = nil
+	}
+}
+
+// aLongTimeAgo is a deadline that fails every pending read and write.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (l *lane) interrupt(call uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.call != call {
+		return
+	}
+	l.interrupted = true
+	if l.cur != nil {
+		_ = l.cur.Conn.SetDeadline(aLongTimeAgo)
+	}
+}
+
+// dial connects to the lane's server within ConnectTimeout and the caller's
+// context (TLS handshake included) and wraps the connection.
+func (l *lane) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if l.ctx != nil {
+		// gomemcache's ctx carries only its own timeout; the caller's
+		// ctx bounds the dial too.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(l.ctx, cancel)()
+	}
+	nc, err := l.pool.dialRaw(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{Conn: nc, lane: l, network: network, address: address, lastUsed: time.Now()}, nil
+}
 
 // conn wraps a connection for gomemcache. gomemcache calls SetDeadline once
 // at the start of every request (and on a fresh connection); conn turns that
 // into a write deadline of SendTimeout and a read deadline of ReadTimeout,
-// and, if the connection has been idle longer than KeepaliveTimeout,
-// replaces it first with a fresh one. That is safe at this point because a
-// request boundary leaves gomemcache's buffers empty. A failed re-dial is
-// reported by the next Write, which makes gomemcache drop the connection.
+// both capped by the caller's deadline, and, if the connection has been idle
+// longer than KeepaliveTimeout, replaces it first with a fresh one. That is
+// safe at this point because a request boundary leaves gomemcache's buffers
+// empty. A failed re-dial is reported by the next Write, which makes
+// gomemcache drop the connection.
 type conn struct {
 	net.Conn
-	pool             *pool
+	lane             *lane
 	network, address string
 	lastUsed         time.Time
 	err              error
 }
 
 func (c *conn) SetDeadline(time.Time) error {
+	l := c.lane
+	set := l.pool.set
 	now := time.Now()
 	c.err = nil
-	if now.Sub(c.lastUsed) > c.pool.set.keepaliveTimeout {
+	if now.Sub(c.lastUsed) > set.keepaliveTimeout {
+		ctx := l.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		nc, err := l.pool.dialRaw(ctx, c.network, c.address)
+		l.mu.Lock()
 		_ = c.Conn.Close()
-		nc, err := c.pool.dialRaw(context.Background(), c.network, c.address)
+		if err == nil {
+			c.Conn = nc
+		}
+		l.mu.Unlock()
 		if err != nil {
 			c.err = fmt.Errorf("memcached: reconnect after idle: %w", err)
 			return c.err
 		}
-		c.Conn = nc
 	}
 	c.lastUsed = now
-	if err := c.Conn.SetWriteDeadline(now.Add(c.pool.set.sendTimeout)); err != nil {
+	wd, rd := now.Add(set.sendTimeout), now.Add(set.readTimeout)
+	if !l.deadline.IsZero() {
+		wd, rd = minTime(wd, l.deadline), minTime(rd, l.deadline)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cur = c
+	if l.interrupted {
+		wd, rd = aLongTimeAgo, aLongTimeAgo
+	}
+	if err := c.Conn.SetWriteDeadline(wd); err != nil {
 		return err
 	}
-	return c.Conn.SetReadDeadline(now.Add(c.pool.set.readTimeout))
+	return c.Conn.SetReadDeadline(rd)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func (c *conn) Write(b []byte) (int, error) {

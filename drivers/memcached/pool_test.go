@@ -249,3 +249,57 @@ func TestServerAnswersAreNotQuoted(t *testing.T) {
 		})
 	}
 }
+
+// TestContextBoundsRequestInFlight: a request on the wire ends with its
+// caller's context (deadline or cancellation), not only with ReadTimeout.
+func TestContextBoundsRequestInFlight(t *testing.T) {
+	f := startFake(t, 0, blackHole)
+	s, err := memcached.New(memcached.Config{Servers: []string{f.addr}, ReadTimeout: time.Hour, SendTimeout: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+
+	run := func(ctx context.Context) error {
+		done := make(chan error, 1)
+		go func() { _, err := s.Get(ctx, "session", "k"); done <- err }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("Get did not return although its context ended")
+			return nil
+		}
+	}
+	t.Run("deadline", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		err := run(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		before := f.accepted.Load()
+		go func() {
+			// Cancel once the request is on the wire (a fresh connection,
+			// the previous one was dropped after its timeout).
+			for f.accepted.Load() == before {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+		}()
+		err := run(ctx)
+		require.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("the storage still works", func(t *testing.T) {
+		g := startFake(t, 0, missAll)
+		s2, err := memcached.New(memcached.Config{Servers: []string{g.addr}})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s2.Close() })
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = s2.Get(ctx, "session", "k")
+		require.ErrorIs(t, err, context.Canceled)
+		_, err = s2.Get(t.Context(), "session", "k")
+		require.ErrorIs(t, err, session.ErrNotFound, "an interrupted call leaves no trace on the next")
+	})
+}

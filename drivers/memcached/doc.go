@@ -72,14 +72,17 @@
 // Built on github.com/bradfitz/gomemcache, with what it lacks built around
 // it: a connect timeout, TLS and unix sockets in the dialer; separate send
 // and read timeouts and an idle limit (KeepaliveTimeout) in a wrapped
-// connection; a per-server cap on connections (PoolSize) with a bounded queue
-// of waiting callers (Backlog, ErrPoolExhausted beyond it); named pools
-// shared between Storages; ketama consistent hashing over several servers.
+// connection; per server, PoolSize lanes (each a gomemcache client holding
+// at most one connection, used by one call at a time, most recently used
+// first) with a bounded queue of waiting callers (Backlog, ErrPoolExhausted
+// beyond it); named pools shared between Storages; ketama consistent hashing
+// over several servers.
 //
-// Contexts: every round trip first checks ctx, and waiting for a connection
-// honours it, so no call runs past its deadline by more than one network
-// timeout. gomemcache takes no context, so a request already on the wire is
-// not interrupted by ctx; SendTimeout and ReadTimeout bound it.
+// Contexts: gomemcache takes none, so the lane's connection carries the
+// caller's: every round trip first checks ctx, waiting for a lane and
+// dialing honour it, the request's send and read deadlines are capped by
+// ctx's deadline, and cancelling ctx interrupts a request on the wire. The
+// error then wraps ctx.Err().
 //
 // Errors never contain session keys or values: answers from the server are
 // not quoted (see ErrServer).

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -346,16 +349,51 @@ func TestHistogram(t *testing.T) {
 	}, got)
 }
 
-func TestNoMeterProviderNoMetrics(t *testing.T) {
-	// Without WithMeterProvider nothing is recorded, even with a global
-	// provider about: metrics are opt-in.
+// TestGlobalProviders checks the defaults: spans go to the global
+// TracerProvider as it is when New runs, and metrics are opt-in (the global
+// MeterProvider is not used). Setting the globals cannot be undone, so the
+// checks run in a child process (the benchmarks measure the unset global).
+func TestGlobalProviders(t *testing.T) {
+	if os.Getenv("TRACING_GLOBAL_CHILD") == "1" {
+		globalChild(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGlobalProviders$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "TRACING_GLOBAL_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "child:\n%s", out)
+	require.Contains(t, string(out), "--- PASS: TestGlobalProviders", "the child ran the checks:\n%s", out)
+}
+
+func globalChild(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	defer func() { require.NoError(t, tp.Shutdown(context.Background())) }()
-	s := tracing.New(newFake(), tracing.WithTracerProvider(tp))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() {
+		assert.NoError(t, tp.Shutdown(context.Background()))
+		assert.NoError(t, mp.Shutdown(context.Background()))
+	}()
+	otel.SetTracerProvider(tp)
+	otel.SetMeterProvider(mp)
+
+	s := tracing.New(newFake())
 	_, err := s.Get(context.Background(), "session", secretKey)
 	require.ErrorIs(t, err, session.ErrNotFound)
-	assert.Len(t, spans.Ended(), 1)
+	require.Len(t, spans.Ended(), 1, "the default TracerProvider is the global one")
+	assert.Equal(t, "get session", spans.Ended()[0].Name())
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	assert.Empty(t, rm.ScopeMetrics, "no metrics without WithMeterProvider")
+
+	// WithMeterProvider(nil) also means none; a nil TracerProvider means
+	// the global one.
+	s = tracing.New(newFake(), tracing.WithMeterProvider(nil), tracing.WithTracerProvider(nil), nil)
+	_, _ = s.Get(context.Background(), "session", secretKey)
+	assert.Len(t, spans.Ended(), 2)
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	assert.Empty(t, rm.ScopeMetrics)
 }
 
 func TestEndpointAttributes(t *testing.T) {

@@ -202,6 +202,7 @@ type lane struct {
 	// same goroutine.
 	ctx      context.Context
 	deadline time.Time
+	last     *conn // the connection dialed last; gomemcache may have dropped it
 
 	mu          sync.Mutex // guards the fields below and cur.Conn
 	call        uint64     // increments with each call
@@ -214,6 +215,11 @@ type lane struct {
 func (l *lane) begin(ctx context.Context) (end func()) {
 	l.ctx = ctx
 	l.deadline, _ = ctx.Deadline()
+	if c := l.last; c != nil && time.Since(c.lastUsed) > l.pool.set.keepaliveTimeout {
+		// This is a request boundary: the conn re-dials when gomemcache
+		// starts the request on it (see conn).
+		c.stale = true
+	}
 	l.mu.Lock()
 	l.call++
 	call := l.call
@@ -260,22 +266,26 @@ func (l *lane) dial(ctx context.Context, network, address string) (net.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	return &conn{Conn: nc, lane: l, network: network, address: address, lastUsed: time.Now()}, nil
+	c := &conn{Conn: nc, lane: l, network: network, address: address, lastUsed: time.Now()}
+	l.last = c
+	return c, nil
 }
 
-// conn wraps a connection for gomemcache. gomemcache calls SetDeadline once
-// at the start of every request (and on a fresh connection); conn turns that
-// into a write deadline of SendTimeout and a read deadline of ReadTimeout,
-// both capped by the caller's deadline, and, if the connection has been idle
-// longer than KeepaliveTimeout, replaces it first with a fresh one. That is
-// safe at this point because a request boundary leaves gomemcache's buffers
-// empty. A failed re-dial is reported by the next Write, which makes
-// gomemcache drop the connection.
+// conn wraps a connection for gomemcache. gomemcache calls SetDeadline at
+// the start of every request (and again before each item of a get
+// response); conn turns that into a write deadline of SendTimeout and a read
+// deadline of ReadTimeout, both capped by the caller's deadline. A
+// connection that sat idle longer than KeepaliveTimeout is marked stale by
+// its lane when a call begins, and the first SetDeadline of that call
+// replaces it with a fresh one: safe there because a request boundary
+// leaves gomemcache's buffers empty. A failed re-dial is reported by the
+// next Write, which makes gomemcache drop the connection.
 type conn struct {
 	net.Conn
 	lane             *lane
 	network, address string
 	lastUsed         time.Time
+	stale            bool
 	err              error
 }
 
@@ -284,7 +294,8 @@ func (c *conn) SetDeadline(time.Time) error {
 	set := l.pool.set
 	now := time.Now()
 	c.err = nil
-	if now.Sub(c.lastUsed) > set.keepaliveTimeout {
+	if c.stale {
+		c.stale = false
 		ctx := l.ctx
 		if ctx == nil {
 			ctx = context.Background()

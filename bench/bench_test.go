@@ -58,6 +58,7 @@ func benchSet(b *testing.B, t target) {
 	ctx := context.Background()
 	b.SetBytes(valueSize)
 	b.ReportAllocs()
+	cpu := startCPU()
 	i := 0
 	for b.Loop() {
 		if err := s.Set(ctx, ks[i%setKeys], value1K); err != nil {
@@ -65,6 +66,7 @@ func benchSet(b *testing.B, t target) {
 		}
 		i++
 	}
+	cpu.report(b)
 }
 
 func benchGet(b *testing.B, t target) {
@@ -73,6 +75,7 @@ func benchGet(b *testing.B, t target) {
 	ctx := context.Background()
 	b.SetBytes(valueSize)
 	b.ReportAllocs()
+	cpu := startCPU()
 	i := 0
 	for b.Loop() {
 		v, err := s.Get(ctx, ks[i%setKeys])
@@ -84,6 +87,7 @@ func benchGet(b *testing.B, t target) {
 		}
 		i++
 	}
+	cpu.report(b)
 }
 
 // mixSeed makes every RunParallel goroutine draw a different key sequence.
@@ -101,6 +105,8 @@ func benchMix(b *testing.B, t target, n int, network bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU()
+	defer cpu.report(b)
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(mixSeed.Add(1), 0x5e55))
 		for pb.Next() {

@@ -74,6 +74,7 @@ func benchRotate(b *testing.B, s closer) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU()
 	for i := range b.N {
 		opts := session.SetOptions{OldKey: ks[i], Metadata: md}
 		if err := s.Set(ctx, cookieName, ks[i+1], value1K, ttl, time.Now(), opts); err != nil {
@@ -81,6 +82,7 @@ func benchRotate(b *testing.B, s closer) {
 		}
 	}
 	b.StopTimer()
+	cpu.report(b)
 	live, err := s.ReadMetadata(ctx, cookieName, md[0].Audience, md[0].Subject, time.Now())
 	if err != nil || len(live) != 1 {
 		b.Fatalf("after %d rotations: %d live keys, %v; want 1", b.N, len(live), err)
@@ -99,6 +101,7 @@ func benchReadMetadata(b *testing.B, s closer, n int) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU()
 	for range b.N {
 		live, err := s.ReadMetadata(ctx, cookieName, md[0].Audience, md[0].Subject, time.Now())
 		if err != nil {
@@ -108,6 +111,7 @@ func benchReadMetadata(b *testing.B, s closer, n int) {
 			b.Fatalf("ReadMetadata: %d keys, want %d", len(live), n)
 		}
 	}
+	cpu.report(b)
 }
 
 // benchDelete destroys b.N sessions, each the only session of its subject
@@ -125,12 +129,14 @@ func benchDelete(b *testing.B, s closer) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU()
 	for i, k := range ks {
 		if err := s.Delete(ctx, cookieName, k, time.Now(), mds[i]); err != nil {
 			b.Fatalf("Delete: %v", err)
 		}
 	}
 	b.StopTimer()
+	cpu.report(b)
 	if _, err := s.Get(ctx, cookieName, ks[len(ks)-1]); err == nil {
 		b.Fatal("Get after Delete found the session")
 	}

@@ -53,10 +53,18 @@ REPORT=results/$STAMP.md
 echo "run.sh: memcached pid $MC_PID on $SESSIONSTORE_BENCH_MEMCACHED; writing $RAW and $REPORT"
 
 go build -o /dev/null ./... # fail early, before the long part
-{
-  go test -run '^$' -bench "$BENCH_PEERS" -benchmem -count "$COUNT" -benchtime "$BENCHTIME" -timeout 0 .
-  go test -run '^$' -bench "$BENCH_OURS" -benchmem -count "$COUNT" -benchtime "$OURS_BENCHTIME" -timeout 0 .
-} 2>&1 | tee "$RAW"
+BINDIR=$(mktemp -d)
+trap 'cleanup; rm -rf "$BINDIR"' EXIT INT TERM
+go test -c -o "$BINDIR/bench.test" .
+# The runs are interleaved: each round runs every benchmark once, in a
+# fresh process, so a burst of load on a shared machine hits every store
+# alike instead of all the samples of one store.
+: > "$RAW"
+for round in $(seq "$COUNT"); do
+  echo "run.sh: round $round of $COUNT" >&2
+  "$BINDIR/bench.test" -test.run '^$' -test.bench "$BENCH_PEERS" -test.benchmem -test.count 1 -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
+  "$BINDIR/bench.test" -test.run '^$' -test.bench "$BENCH_OURS" -test.benchmem -test.count 1 -test.benchtime "$OURS_BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
+done
 if grep -q -e '^--- FAIL' -e '^FAIL' "$RAW"; then echo "run.sh: a benchmark failed, see $RAW" >&2; exit 1; fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -66,11 +74,18 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
   echo
   echo "- CPU: $cpu ($(grep -m1 '^cpu' "$RAW" | cut -d: -f2- | sed 's/^ *//; s/ *$//')), $(nproc) cores, $mem RAM, $(uname -sr)"
   echo "- $(go version | cut -d' ' -f3-), memcached $("$MEMCACHED" -V | cut -d' ' -f2) on 127.0.0.1 (-m 2048 -t 2)"
+  echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- COUNT=$COUNT BENCHTIME=$BENCHTIME OURS_BENCHTIME=$OURS_BENCHTIME MEMSIZE_N=$MEMSIZE_N; raw output: $(basename "$RAW")"
   echo
-  echo "## Ours against the fastest peer (median ns/op; speed-up above 1 means we lead)"
+  echo "## Ours against the fastest peer (medians; speed-up above 1 means we lead)"
+  echo
+  echo "Wall time per operation:"
   echo
   go run ./cmd/benchtable -compare store "$RAW"
+  echo
+  echo "CPU time per operation (this process only: for memcached, the client's own cost):"
+  echo
+  go run ./cmd/benchtable -compare store -unit cpu-ns/op "$RAW"
   echo
   echo "## Medians of every benchmark"
   echo

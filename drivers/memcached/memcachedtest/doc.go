@@ -10,8 +10,10 @@
 //		// ... use store as a session.Storage ...
 //	}
 //
-// Without a reachable Docker engine the test is skipped with a message saying so; with
-// SESSIONSTORE_REQUIRE_DOCKER=1 (CI) it fails instead. The image is "memcached:1.6"
+// Without a reachable Docker engine, or when the image is neither present nor pullable (no
+// registry access), the test is skipped with a message saying so; with
+// SESSIONSTORE_REQUIRE_DOCKER=1 (CI) it fails instead. A failed pull is not retried by
+// later Starts in the same test binary. The image is "memcached:1.6"
 // unless SESSIONSTORE_MEMCACHED_IMAGE names another, e.g. a local image built by the
 // repository's scripts/build-memcached-image.sh on machines without registry access. A
 // TestMain that shares one server between tests uses Run and Server.Terminate.

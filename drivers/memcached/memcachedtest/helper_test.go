@@ -2,6 +2,7 @@ package memcachedtest_test
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -135,8 +136,8 @@ func TestBadArgsFailFast(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	_, err := memcachedtest.Run(ctx, memcachedtest.WithArgs("--no-such-flag"))
-	if err != nil && strings.Contains(err.Error(), memcachedtest.ErrNoDocker.Error()) {
-		t.Skip(err)
+	if errors.Is(err, memcachedtest.ErrNoDocker) || errors.Is(err, memcachedtest.ErrNoImage) {
+		memcachedtest.Start(t) // skips, or fails when Docker is required
 	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exit")

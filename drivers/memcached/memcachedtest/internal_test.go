@@ -160,6 +160,62 @@ func TestStartWithoutDocker(t *testing.T) {
 	}
 }
 
+// TestStartWithoutImage: a reachable engine that has not got the image and cannot pull it
+// (no registry) skips the test, or fails it when Docker is required; a second Start does
+// not try to pull again.
+func TestStartWithoutImage(t *testing.T) {
+	cli, err := connectDocker(t.Context())
+	if err != nil {
+		Start(t) // skips, or fails when Docker is required
+	}
+	require.NoError(t, err)
+	_ = cli.Close()
+	const missing = "sessionstore/memcachedtest-no-such-image:missing"
+	t.Setenv(EnvImage, missing)
+	t.Cleanup(func() { failedPulls.Delete(missing) })
+
+	_, err = Run(t.Context())
+	require.ErrorIs(t, err, ErrNoImage)
+	assert.NotErrorIs(t, err, ErrNoDocker)
+	assert.Contains(t, err.Error(), missing)
+	assert.Contains(t, err.Error(), EnvImage, "the error says how to use a local image")
+	remembered, ok := failedPulls.Load(missing)
+	require.True(t, ok, "a failed pull is remembered")
+
+	cases := []struct {
+		name, require string
+		skip          bool
+	}{
+		{name: "skips by default", require: "", skip: true},
+		{name: "fails when required", require: "1", skip: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(EnvRequireDocker, tc.require)
+			tb := &fakeTB{}
+			returned := false
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				Start(tb)
+				returned = true
+			}()
+			<-done
+			assert.False(t, returned, "Start must not return without the image")
+			msg := tb.failed
+			if tc.skip {
+				msg = tb.skipped
+				assert.Empty(t, tb.failed)
+				assert.Contains(t, msg, EnvRequireDocker+"=1 to fail instead")
+			} else {
+				assert.Empty(t, tb.skipped)
+				assert.Contains(t, msg, EnvRequireDocker+"=1 requires")
+			}
+			assert.Contains(t, msg, remembered.(error).Error(), "the remembered pull error, not a new pull")
+		})
+	}
+}
+
 func TestNewStorageBadConfigFails(t *testing.T) {
 	tb := &fakeTB{}
 	done := make(chan struct{})
@@ -199,7 +255,7 @@ func TestRunRetriesTakenPort(t *testing.T) {
 
 func TestTerminateStoppedServer(t *testing.T) {
 	srv, err := Run(t.Context())
-	if errors.Is(err, ErrNoDocker) {
+	if errors.Is(err, ErrNoDocker) || errors.Is(err, ErrNoImage) {
 		Start(t) // skips, or fails when Docker is required
 	}
 	require.NoError(t, err)

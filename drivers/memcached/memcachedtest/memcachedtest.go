@@ -28,8 +28,9 @@ const (
 	// EnvImage names the memcached image to run instead of DefaultImage, for example a local
 	// one built by scripts/build-memcached-image.sh when no registry is reachable.
 	EnvImage = "SESSIONSTORE_MEMCACHED_IMAGE"
-	// EnvRequireDocker set to "1" (or "true") turns the skip without a Docker engine into a
-	// test failure; CI sets it so container tests can never be skipped silently.
+	// EnvRequireDocker set to "1" (or "true") turns the skip without a Docker engine or
+	// without the image into a test failure; CI sets it so container tests can never be
+	// skipped silently.
 	EnvRequireDocker = "SESSIONSTORE_REQUIRE_DOCKER"
 )
 
@@ -39,6 +40,10 @@ const DefaultImage = "memcached:1.6"
 // ErrNoDocker reports that no Docker engine could be reached. Start turns it into a skip
 // (or a failure when EnvRequireDocker is set); callers of Run decide themselves.
 var ErrNoDocker = errors.New("memcachedtest: no Docker engine reachable")
+
+// ErrNoImage reports that the memcached image is not present locally and could not be
+// pulled (typically: no registry reachable). Start turns it into a skip like ErrNoDocker.
+var ErrNoImage = errors.New("memcachedtest: memcached image not available")
 
 const (
 	containerPort  = "11211/tcp"
@@ -82,19 +87,23 @@ func WithArgs(args ...string) Option {
 
 // Start starts a memcached container for the test, waits until it answers the memcached
 // "version" command, and terminates it when the test and its subtests finish (t.Cleanup).
-// Without a reachable Docker engine the test is skipped with a message saying so, or fails
-// when EnvRequireDocker=1. Any other problem (image missing and not pullable, container
-// not starting) fails the test.
+// Without a reachable Docker engine, or when the image is neither present nor pullable, the
+// test is skipped with a message saying so, or fails when EnvRequireDocker=1. Any other
+// problem (a container that does not start or answer) fails the test.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), pullTimeout+readyTimeout)
 	defer cancel()
 	srv, err := run(ctx, tclog.TestLogger(t), opts...)
-	if errors.Is(err, ErrNoDocker) {
+	if errors.Is(err, ErrNoDocker) || errors.Is(err, ErrNoImage) {
 		if requireDocker() {
 			t.Fatalf("%v; %s=1 requires the container tests to run", err, EnvRequireDocker)
 		}
-		t.Skipf("%v; skipping the memcached container test (start Docker, see DEVELOPERS.md; set %s=1 to fail instead)", err, EnvRequireDocker)
+		hint := "" // ErrNoImage says how to build a local image
+		if errors.Is(err, ErrNoDocker) {
+			hint = "start Docker, see DEVELOPERS.md; "
+		}
+		t.Skipf("%v; skipping the memcached container test (%sset %s=1 to fail instead)", err, hint, EnvRequireDocker)
 	}
 	if err != nil {
 		t.Fatalf("memcachedtest: %v", err)
@@ -111,7 +120,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 // Run starts a memcached container like Start but without a testing.TB, for a TestMain
 // that shares one server between tests; the caller must Terminate it. It returns an error
-// matching ErrNoDocker when no Docker engine is reachable.
+// matching ErrNoDocker when no Docker engine is reachable, and ErrNoImage when the image is
+// neither present nor pullable; a TestMain skips the container tests on either.
 func Run(ctx context.Context, opts ...Option) (*Server, error) {
 	return run(ctx, tclog.Default(), opts...)
 }
@@ -119,7 +129,9 @@ func Run(ctx context.Context, opts ...Option) (*Server, error) {
 func run(ctx context.Context, logger tclog.Logger, opts ...Option) (*Server, error) {
 	var o options
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	prepareEnv()
 
@@ -246,11 +258,18 @@ func dockerClient(ctx context.Context) (cli *testcontainers.DockerClient, err er
 	return cli, nil
 }
 
+// failedPulls remembers, per image, the ErrNoImage error of a pull that failed, so that a
+// test binary starting many servers without registry access tries to pull only once.
+var failedPulls sync.Map // image name → error
+
 // ensureImage pulls the image once, with a bounded time, when it is not present locally.
 // testcontainers would otherwise retry a failing pull with backoff for many minutes.
 func ensureImage(ctx context.Context, cli *testcontainers.DockerClient, image string) error {
 	if _, err := cli.ImageInspect(ctx, image); err == nil {
 		return nil
+	}
+	if err, ok := failedPulls.Load(image); ok {
+		return err.(error)
 	}
 	pullCtx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
@@ -266,7 +285,12 @@ func ensureImage(ctx context.Context, cli *testcontainers.DockerClient, image st
 		_, err = cli.ImageInspect(ctx, image)
 	}
 	if err != nil {
-		return fmt.Errorf("image %q is not present and could not be pulled (%v); without registry access build a local one with scripts/build-memcached-image.sh and set %s to its tag", image, err, EnvImage)
+		if ctx.Err() != nil { // the caller gave up: say so, and let a later call try again
+			return fmt.Errorf("pull image %q: %w", image, ctx.Err())
+		}
+		err = fmt.Errorf("%w: %q is not present and could not be pulled (%v); without registry access build a local one with scripts/build-memcached-image.sh and set %s to its tag", ErrNoImage, image, err, EnvImage)
+		failedPulls.Store(image, err)
+		return err
 	}
 	return nil
 }

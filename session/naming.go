@@ -9,6 +9,13 @@ package session
 // Parts are joined with ':' and not escaped. An empty Prefix or Suffix means
 // none. Drivers that must escape keys for their wire protocol (memcached)
 // escape the result, not the parts.
+//
+// Because nothing is escaped, names can collide: the session key "a:s"
+// names the same item as the index of (audience a, subject s), and the pairs
+// ("a:b", "c") and ("a", "b:c") share one index. lua-resty-session avoids
+// this by using only base64url session keys, audiences and subjects; a
+// caller of a key-value driver should do the same, and never pass a key it
+// has not checked (such as a raw cookie value) to Get.
 type Naming struct {
 	Prefix string
 	Suffix string

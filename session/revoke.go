@@ -20,6 +20,12 @@ import (
 // and returns the failures joined, so one bad key does not keep the others
 // alive; a cancelled ctx stops it.
 func RevokeAll(ctx context.Context, s Storage, name, audience, subject string, now time.Time) (int, error) {
+	if err := CheckContext(ctx); err != nil {
+		return 0, fmt.Errorf("session: revoke all: %w", err)
+	}
+	if s == nil {
+		return 0, fmt.Errorf("session: revoke all: %w", invalid("s", "must not be nil"))
+	}
 	live, err := s.ReadMetadata(ctx, name, audience, subject, now)
 	if err != nil {
 		return 0, fmt.Errorf("session: revoke all: %w", err)

@@ -142,3 +142,14 @@ func TestRevokeAllBadArguments(t *testing.T) {
 	assert.Zero(t, n)
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 }
+
+func TestRevokeAllNilArguments(t *testing.T) {
+	var nilCtx context.Context
+	n, err := session.RevokeAll(nilCtx, newMemory(t), "session", "a", "s", now)
+	assert.Zero(t, n)
+	requireArgError(t, err, "ctx")
+
+	n, err = session.RevokeAll(context.Background(), nil, "session", "a", "s", now)
+	assert.Zero(t, n)
+	requireArgError(t, err, "s")
+}

@@ -98,7 +98,9 @@ type indexShard struct {
 }
 
 // Store is an in-memory session.Storage. It is safe for concurrent use and
-// must be closed with Close to stop its sweeper.
+// must be closed with Close to stop its sweeper. Create it with New: a zero
+// or nil Store holds nothing and behaves as a closed one (every call fails
+// with session.ErrClosed) rather than panicking.
 type Store struct {
 	now        func() time.Time
 	maxEntries int
@@ -157,6 +159,9 @@ func New(opts ...Option) *Store {
 // with an error matching session.ErrClosed. Close is idempotent and always
 // returns nil.
 func (s *Store) Close() error {
+	if s == nil || s.stop == nil { // not made by New: nothing runs
+		return nil
+	}
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.stop)
@@ -168,6 +173,9 @@ func (s *Store) Close() error {
 // Len returns the number of session items held, including expired ones
 // that have not been freed yet. Index entries are not counted.
 func (s *Store) Len() int {
+	if s == nil {
+		return 0
+	}
 	return int(s.count.Load())
 }
 
@@ -183,6 +191,9 @@ func (s *Store) indexShard(k indexKey) *indexShard {
 func (s *Store) begin(ctx context.Context, op string) error {
 	if err := session.CheckContext(ctx); err != nil {
 		return fmt.Errorf("memory: %s: %w", op, err)
+	}
+	if s == nil || s.stop == nil {
+		return fmt.Errorf("memory: %s: Store not created by New: %w", op, session.ErrClosed)
 	}
 	if s.closed.Load() {
 		return fmt.Errorf("memory: %s: %w", op, session.ErrClosed)

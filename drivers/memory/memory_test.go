@@ -367,6 +367,23 @@ func TestClose(t *testing.T) {
 	// goleak in TestMain checks that the sweeper is gone.
 }
 
+func TestZeroAndNilStoreAreClosed(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	for name, s := range map[string]*memory.Store{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			require.ErrorIs(t, s.Set(ctx, "session", key(1), []byte("v"), time.Hour, now, session.SetOptions{}), session.ErrClosed)
+			_, err := s.Get(ctx, "session", key(1))
+			require.ErrorIs(t, err, session.ErrClosed)
+			require.ErrorIs(t, s.Delete(ctx, "session", key(1), now, nil), session.ErrClosed)
+			_, err = s.ReadMetadata(ctx, "session", "default", "alice", now)
+			require.ErrorIs(t, err, session.ErrClosed)
+			assert.Zero(t, s.Len())
+			require.NoError(t, s.Close())
+		})
+	}
+}
+
 func TestCloseConcurrently(t *testing.T) {
 	s := memory.New(memory.WithSweepInterval(time.Millisecond))
 	var wg sync.WaitGroup

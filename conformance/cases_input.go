@@ -269,7 +269,7 @@ func errorCases() []testCase {
 					continue // other cases check that the call fails
 				}
 				if what := e.sec.leaked(err.Error()); what != "" {
-					t.Errorf("contract 2.13: the error of %s contains a %s; a session key is a bearer credential and must never reach an error: %q", p.what, what, err.Error())
+					t.Errorf("contract 2.13: the error of %s contains a %s; a session key is a bearer credential and must never reach an error: %q", p.what, what, e.sec.redact(err.Error()))
 				}
 			}
 		}},

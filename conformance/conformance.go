@@ -396,14 +396,41 @@ func (s *secrets) leaked(msg string) string {
 	defer s.mu.Unlock()
 	for i, v := range s.list {
 		if strings.Contains(msg, v) {
-			if strings.HasPrefix(v, "value-") {
-				return fmt.Sprintf("session value #%d", i)
-			}
-			return fmt.Sprintf("session key #%d", i)
+			return describe(i, v)
 		}
 	}
 	return ""
 }
+
+// redact returns msg with every secret replaced by its description, so that
+// a report of a leak does not repeat it.
+func (s *secrets) redact(msg string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, v := range s.list {
+		if strings.Contains(msg, v) {
+			msg = strings.ReplaceAll(msg, v, "<"+describe(i, v)+">")
+		}
+	}
+	return msg
+}
+
+func describe(i int, secret string) string {
+	if strings.HasPrefix(secret, "value-") {
+		return fmt.Sprintf("session value #%d", i)
+	}
+	return fmt.Sprintf("session key #%d", i)
+}
+
+// redactedError is a driver error that quoted a secret: it prints redacted
+// and still matches, with errors.Is and errors.As, what the original matched.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
 
 // label names a key in failure messages without printing it: a failing
 // driver's log is still a log.
@@ -436,6 +463,8 @@ func (c *checked) guard(op string, err *error) {
 	}
 	if *err != nil {
 		if what := c.sec.leaked((*err).Error()); what != "" {
+			// Redacted here and wherever a case prints the error later.
+			*err = &redactedError{msg: c.sec.redact((*err).Error()), err: *err}
 			c.t.Errorf("contract 2.13: the error of %s contains a %s (a bearer credential must never reach an error): %q", op, what, (*err).Error())
 		}
 	}

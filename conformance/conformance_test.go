@@ -109,6 +109,9 @@ func TestBrokenDrivers(t *testing.T) {
 			require.False(t, passed, "the suite passed a driver that %s", f.name)
 			assert.NotContains(t, out, "panic: ", "the child process crashed instead of failing a subtest")
 			require.Containsf(t, failed, f.caughtBy, "the suite must catch %s in %s; failed subtests: %v", f.name, f.caughtBy, leaves(failed))
+			if f.output != "" {
+				assert.Contains(t, out, f.output)
+			}
 			t.Logf("%s caught by %s (also failed: %s)", f.name, f.caughtBy, strings.Join(leaves(failed), ", "))
 		})
 	}

@@ -62,6 +62,9 @@
 // is lost, across goroutines, Storages and processes, and any writer that
 // sees more than 2 KiB of garbage compacts the item.
 //
+// Exptimes are computed from the caller's now, as the entries' expiries
+// are; callers' and servers' clocks are assumed to agree within seconds.
+//
 // Known gaps in a memcached shared with Lua nodes: Lua's probabilistic
 // cleanup rewrites an index without the header and may shorten its exptime,
 // and deletes an empty index unguarded (Lua alone has the same gaps);

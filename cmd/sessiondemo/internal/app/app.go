@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -378,7 +379,7 @@ func (a *App) sessions(w http.ResponseWriter, r *http.Request) {
 		if c := y.Expires.Compare(x.Expires); c != 0 {
 			return c
 		}
-		return compareStrings(x.ID, y.ID)
+		return cmp.Compare(x.ID, y.ID)
 	})
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, list)
@@ -540,14 +541,4 @@ func validUser(s string) bool {
 func Fingerprint(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:4])
-}
-
-func compareStrings(x, y string) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }

@@ -39,7 +39,9 @@ var ErrCorrupt = errors.New("index: corrupt item")
 var b64 = base64.RawURLEncoding
 
 // AppendEntry appends the live entry "key:EXP;" to dst. An expiry of zero or
-// less appends the deletion marker "key;", as lua-resty-session does.
+// less appends the deletion marker "key;", as lua-resty-session does. key
+// must be non-empty and hold neither ':' nor ';' (session.IndexableKey;
+// session.CheckSet and CheckDelete enforce it), or the item becomes corrupt.
 func AppendEntry(dst []byte, key string, expiry int64) []byte {
 	if expiry <= 0 {
 		return AppendTombstone(dst, key)
@@ -87,8 +89,12 @@ func DecodeExpiry(s []byte) (int64, error) {
 // Scan calls fn for each entry of item in order, with expiry 0 for a
 // deletion marker. key aliases item and is valid only during the call. Scan
 // stops at the first malformed entry and returns an error that matches
-// ErrCorrupt; the error never quotes the item, which holds session keys.
+// ErrCorrupt; the error never quotes the item, which holds session keys. A
+// nil fn only validates item.
 func Scan(item []byte, fn func(key []byte, expiry int64)) error {
+	if fn == nil {
+		fn = func([]byte, int64) {}
+	}
 	for off := 0; off < len(item); {
 		end := off
 		for end < len(item) && item[end] != ':' && item[end] != ';' {

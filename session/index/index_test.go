@@ -175,3 +175,8 @@ func TestErrCorruptIsOwnSentinel(t *testing.T) {
 	assert.True(t, errors.Is(err, index.ErrCorrupt))
 	assert.Contains(t, err.Error(), "index: corrupt item")
 }
+
+func TestScanNilFuncValidates(t *testing.T) {
+	require.NoError(t, index.Scan([]byte("K:EP9TZQA;K;"), nil))
+	require.ErrorIs(t, index.Scan([]byte("K:EP9"), nil), index.ErrCorrupt)
+}

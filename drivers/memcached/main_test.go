@@ -68,7 +68,8 @@ func sharedServer(t testing.TB) string {
 	t.Helper()
 	if shared == nil {
 		v := os.Getenv(memcachedtest.EnvRequireDocker)
-		if v == "1" || strings.EqualFold(v, "true") || !errors.Is(sharedErr, memcachedtest.ErrNoDocker) {
+		unavailable := errors.Is(sharedErr, memcachedtest.ErrNoDocker) || errors.Is(sharedErr, memcachedtest.ErrNoImage)
+		if v == "1" || strings.EqualFold(v, "true") || !unavailable {
 			t.Fatalf("memcached container: %v", sharedErr)
 		}
 		t.Skipf("memcached container unavailable: %v (set %s=1 to fail instead)", sharedErr, memcachedtest.EnvRequireDocker)

@@ -381,3 +381,37 @@ func TestOneServerDown(t *testing.T) {
 	assert.Positive(t, okN)
 	assert.Positive(t, failN)
 }
+
+// TestIndexExpiryNeverLowered: a rewrite keeps the item's exptime (other
+// processes may append relying on it), and an index whose last key left is
+// kept as a header that expires by itself rather than deleted.
+func TestIndexExpiryNeverLowered(t *testing.T) {
+	addr := sharedServer(t)
+	raw := rawClient(addr)
+	t.Cleanup(func() { _ = raw.Close() })
+	s := newShared(t, memcached.Config{})
+	ctx, now := t.Context(), time.Now()
+	md := []session.Pair{{Audience: "a", Subject: "s"}}
+	ik := s.WireIndexKey("session", "a", "s")
+	long, short := sessionKey(), sessionKey()
+
+	require.NoError(t, s.Set(ctx, "session", long, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
+	first := itemTTL(t, addr, ik)
+	assert.GreaterOrEqual(t, first, int64(2*3600-5), "new expiry + TTL")
+
+	s.ForgetIndexCache() // force the gets/cas path
+	require.NoError(t, s.Delete(ctx, "session", long, now, md))
+	s.ForgetIndexCache()
+	require.NoError(t, s.Set(ctx, "session", short, []byte("v"), 10*time.Second, now, session.SetOptions{Metadata: md}))
+	assert.GreaterOrEqual(t, itemTTL(t, addr, ik), first-5, "a later, shorter write does not lower the exptime")
+
+	require.NoError(t, s.Delete(ctx, "session", short, now, md))
+	it, err := raw.Get(ik)
+	require.NoError(t, err, "an emptied index is not deleted")
+	live, err := luaParse(it.Value, now.Unix())
+	require.NoError(t, err)
+	assert.Empty(t, live)
+	got, err := s.ReadMetadata(ctx, "session", "a", "s", now)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}

@@ -19,10 +19,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,32 +60,34 @@ type options struct {
 // parse reads the flags, with defaults taken from the environment.
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
-	var errs []error
+	// envErrs holds the malformed environment variables by flag name: one
+	// whose flag is given on the command line does not matter.
+	envErrs := map[string]error{}
 	str := func(env, def string) string {
 		if v := getenv(env); v != "" {
 			return v
 		}
 		return def
 	}
-	dur := func(env string, def time.Duration) time.Duration {
+	dur := func(flagName, env string, def time.Duration) time.Duration {
 		v := getenv(env)
 		if v == "" {
 			return def
 		}
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			envErrs[flagName] = fmt.Errorf("%s: %w", env, err)
 		}
 		return d
 	}
-	boolean := func(env string) bool {
+	boolean := func(flagName, env string) bool {
 		v := getenv(env)
 		if v == "" {
 			return false
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			envErrs[flagName] = fmt.Errorf("%s: %w", env, err)
 		}
 		return b
 	}
@@ -92,16 +96,21 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.addr, "addr", str("SESSIONDEMO_ADDR", "127.0.0.1:8080"), "listen address (env SESSIONDEMO_ADDR)")
 	fs.StringVar(&o.store, "store", str("SESSIONDEMO_STORE", "memory"), "session store: memory or memcached (env SESSIONDEMO_STORE)")
 	fs.StringVar(&o.servers, "memcached-servers", str("SESSIONDEMO_MEMCACHED_SERVERS", ""), `memcached servers "host:port,host:port"; default 127.0.0.1:11211 (env SESSIONDEMO_MEMCACHED_SERVERS)`)
-	fs.BoolVar(&o.trace, "trace", boolean("SESSIONDEMO_TRACE"), "print an OpenTelemetry span per storage call to stdout (env SESSIONDEMO_TRACE=1)")
-	fs.BoolVar(&o.secure, "secure", boolean("SESSIONDEMO_SECURE"), "Secure __Host- cookies on plain HTTP, behind a TLS proxy (env SESSIONDEMO_SECURE=1)")
-	fs.DurationVar(&o.ttl, "ttl", dur("SESSIONDEMO_TTL", app.DefaultTTL), "session lifetime after its last rotation (env SESSIONDEMO_TTL)")
-	fs.DurationVar(&o.rotateEvery, "rotate-every", dur("SESSIONDEMO_ROTATE_EVERY", app.DefaultRotateEvery), "rotate the session id when it is this old (env SESSIONDEMO_ROTATE_EVERY)")
-	fs.DurationVar(&o.staleTTL, "stale-ttl", dur("SESSIONDEMO_STALE_TTL", app.DefaultStaleTTL), "grace period of a rotated-away id (env SESSIONDEMO_STALE_TTL)")
+	fs.BoolVar(&o.trace, "trace", boolean("trace", "SESSIONDEMO_TRACE"), "print an OpenTelemetry span per storage call to stdout (env SESSIONDEMO_TRACE=1)")
+	fs.BoolVar(&o.secure, "secure", boolean("secure", "SESSIONDEMO_SECURE"), "Secure __Host- cookies on plain HTTP, behind a TLS proxy (env SESSIONDEMO_SECURE=1)")
+	fs.DurationVar(&o.ttl, "ttl", dur("ttl", "SESSIONDEMO_TTL", app.DefaultTTL), "session lifetime after its last rotation (env SESSIONDEMO_TTL)")
+	fs.DurationVar(&o.rotateEvery, "rotate-every", dur("rotate-every", "SESSIONDEMO_ROTATE_EVERY", app.DefaultRotateEvery), "rotate the session id when it is this old (env SESSIONDEMO_ROTATE_EVERY)")
+	fs.DurationVar(&o.staleTTL, "stale-ttl", dur("stale-ttl", "SESSIONDEMO_STALE_TTL", app.DefaultStaleTTL), "grace period of a rotated-away id (env SESSIONDEMO_STALE_TTL)")
 	fs.BoolVar(&o.walkthrough, "walkthrough", false, "store, rotate, list and revoke sessions in memory, print each step, exit")
-	if err := errors.Join(errs...); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := fs.Parse(args); err != nil {
+	fs.Visit(func(f *flag.Flag) { delete(envErrs, f.Name) })
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(envErrs)) {
+		errs = append(errs, envErrs[name])
+	}
+	if err := errors.Join(errs...); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {

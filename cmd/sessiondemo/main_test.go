@@ -92,6 +92,14 @@ func TestFlagWinsOverEnvironment(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:9999", o.addr)
 	assert.True(t, o.trace)
 	assert.Equal(t, "memory", o.store)
+
+	// A malformed variable does not matter when its flag is given.
+	o, err = parse([]string{"-rotate-every", "2m", "-trace=false"}, env(map[string]string{
+		"SESSIONDEMO_ROTATE_EVERY": "soon", "SESSIONDEMO_TRACE": "maybe",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Minute, o.rotateEvery)
+	assert.False(t, o.trace)
 }
 
 var urlRE = regexp.MustCompile(`listening on (http://\S+)`)

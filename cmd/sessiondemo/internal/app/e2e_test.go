@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,24 +26,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // fakeClock is shared by the app and the memory driver, so a test moves time
 // for both and never sleeps.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = app.ManualClock
 
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1700000000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock() *fakeClock { return app.NewManualClock(time.Unix(1700000000, 0)) }
 
 // e2e is one running app and the means to let time pass for it.
 type e2e struct {

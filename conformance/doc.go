@@ -64,10 +64,13 @@
 //	Errors       2.13, 2.15 no session key or value in any error; no panic
 //	RevokeAll    session.RevokeAll revokes all of a subject's sessions
 //	Concurrency  concurrent Set/Get/Delete on distinct keys (run with -race)
+//	Close        for a Storage with a Close() error method: Close is idempotent
+//	             and every call after it matches session.ErrClosed
 //
 // Besides the Errors cases, every error any case sees is checked for the
-// session keys and values the case used, and a panic in the driver fails the
-// case that caused it instead of the test binary.
+// session keys and values the case used (a report of a leak names the key
+// or value by number, without repeating it), and a panic in the driver fails
+// the case that caused it instead of the test binary.
 //
 // Capabilities declares what the driver may do differently; its zero value
 // is the strict contract. A driver declares its value size limit, whether a

@@ -182,6 +182,7 @@ func TestServeMemoryWithTracing(t *testing.T) {
 	assert.Contains(t, spans, `"SpanKind":2`, "a SERVER span per request is the parent")
 	assert.Contains(t, spans, `"Value":"sessiondemo"`)
 	assert.NotContains(t, spans, id, "no session id in a span")
+	assert.NotContains(t, strings.TrimPrefix(spans, banner), "alice", "no subject in a span (the banner's curl line has one)")
 }
 
 func TestServeMemcached(t *testing.T) {

@@ -7,7 +7,9 @@
 // clock (WithClock injects a fake one, so TTL tests need no sleeps), and one
 // background goroutine per Store frees expired entries (WithSweepInterval).
 // WithMaxEntries caps the number of sessions: a full Store fails Set with
-// session.ErrFull rather than evicting live sessions. Close stops the sweeper.
+// session.ErrFull rather than evicting live sessions. Close stops the sweeper
+// (a Store dropped without Close has it stopped when the garbage collector
+// reclaims the Store, but Close says when).
 //
 // Values are copied on Set and on Get, so callers may reuse their buffers.
 // Sessions live as long as the process; nothing is persisted or shared

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/sessionstore/sessionstore/session"
 )
@@ -97,8 +99,9 @@ type indexShard struct {
 	_       [64 - 8 - 8]byte
 }
 
-// Store is an in-memory session.Storage. It is safe for concurrent use and
-// must be closed with Close to stop its sweeper. Create it with New: a zero
+// Store is an in-memory session.Storage. It is safe for concurrent use.
+// Close it to stop its sweeper; a Store dropped without Close has its
+// sweeper stopped once the garbage collector reclaims it. Create it with New: a zero
 // or nil Store holds nothing and behaves as a closed one (every call fails
 // with session.ErrClosed) rather than panicking.
 type Store struct {
@@ -122,6 +125,8 @@ type Store struct {
 	closeOnce sync.Once
 	stop      chan struct{}
 	done      chan struct{}
+	// cleanup stops the sweeper of a Store that is dropped without Close.
+	cleanup runtime.Cleanup
 }
 
 var _ session.Storage = (*Store)(nil)
@@ -148,7 +153,10 @@ func New(opts ...Option) *Store {
 		s.indexes[i].indexes = make(map[indexKey]*index)
 	}
 	if cfg.sweepInterval > 0 {
-		go s.sweeper(cfg.sweepInterval)
+		// The sweeper holds the Store weakly, so that an unreachable Store
+		// is collected and its cleanup stops the sweeper.
+		go sweeper(weak.Make(s), cfg.sweepInterval, s.stop, s.done)
+		s.cleanup = runtime.AddCleanup(s, func(stop chan struct{}) { close(stop) }, s.stop)
 	} else {
 		close(s.done)
 	}
@@ -163,6 +171,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closeOnce.Do(func() {
+		s.cleanup.Stop()
 		s.closed.Store(true)
 		close(s.stop)
 	})
@@ -474,15 +483,19 @@ func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string
 	return live, nil
 }
 
-func (s *Store) sweeper(every time.Duration) {
-	defer close(s.done)
+func sweeper(store weak.Pointer[Store], every time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case <-t.C:
+			s := store.Value()
+			if s == nil {
+				return
+			}
 			s.sweep()
 		}
 	}

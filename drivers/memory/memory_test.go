@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -382,6 +383,20 @@ func TestZeroAndNilStoreAreClosed(t *testing.T) {
 			require.NoError(t, s.Close())
 		})
 	}
+}
+
+// TestDroppedStoreStopsItsSweeper: a Store the program drops without Close
+// leaves no goroutine behind once it is garbage collected.
+func TestDroppedStoreStopsItsSweeper(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	func() {
+		s := memory.New(memory.WithSweepInterval(time.Millisecond))
+		require.NoError(t, s.Set(context.Background(), "session", key(1), []byte("v"), time.Hour, time.Now(), session.SetOptions{}))
+	}()
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return goleak.Find(before) == nil
+	}, 10*time.Second, 10*time.Millisecond, "the sweeper of a dropped Store must stop")
 }
 
 func TestCloseConcurrently(t *testing.T) {

@@ -89,6 +89,9 @@ func faults() []fault {
 		{name: "PanicsOnOddKey", caughtBy: "RoundTrip/OddKeys", wrap: func(s *refStore) session.Storage {
 			return panicsOnSpace{wrapper{s}}
 		}},
+		{name: "TruncatesLongKeys", caughtBy: "BadInput/Set/LongKeyStoredOrRejected", wrap: func(s *refStore) session.Storage {
+			return truncatesKeys{wrapper{s}}
+		}},
 		{name: "UnboundedIndex", caughtBy: "Index/BoundedAfterRotations",
 			wrap: func(s *refStore) session.Storage { return &appendOnly{wrapper: wrapper{s}, size: map[string]int{}} },
 			indexSize: func(st session.Storage, name, audience, subject string) int {
@@ -401,6 +404,20 @@ func (w panicsOnSpace) Set(ctx context.Context, name, key string, value []byte, 
 		panic("protocol error")
 	}
 	return w.refStore.Set(ctx, name, key, value, ttl, now, opts)
+}
+
+// truncatesKeys cuts session keys to 250 bytes, as a driver that trims
+// rather than rejects memcached's longest key would.
+type truncatesKeys struct{ wrapper }
+
+func truncate(key string) string { return key[:min(len(key), 250)] }
+
+func (w truncatesKeys) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	return w.refStore.Set(ctx, name, truncate(key), value, ttl, now, opts)
+}
+
+func (w truncatesKeys) Get(ctx context.Context, name, key string) ([]byte, error) {
+	return w.refStore.Get(ctx, name, truncate(key))
 }
 
 // appendOnly models an index that appends an entry per write and never

@@ -99,6 +99,29 @@ func badInputCases() []testCase {
 		}})
 	}
 	cases = append(cases,
+		testCase{name: "Set/LongKeyStoredOrRejected", fn: func(t *testing.T, e *env) {
+			// A key too long for the backend (memcached: 250 bytes) is bad
+			// input: rejected with an error naming it, nothing written. A
+			// driver that takes it must keep it whole: two long keys that
+			// share their first 300 bytes are two sessions.
+			base := e.key() + strings.Repeat("k", 300)
+			k1, k2 := base+"1", base+"2"
+			v1, v2 := e.value(), e.value()
+			md := pairs(audA, subX)
+			err := e.s.Set(e.ctx, cookie, k1, v1, longTTL, e.now(), session.SetOptions{Metadata: md})
+			if err != nil {
+				e.mustReject("2.13/4.3", "Set", "key", err, false)
+				if got, err := e.s.Get(e.ctx, cookie, k1); err == nil {
+					t.Fatalf("contract 2.13: a Set rejected for its long key wrote a value (%d bytes)", len(got))
+				}
+				e.mustList("2.13", cookie, audA, subX, keys(), "a Set rejected for its long key must not touch any index")
+				return
+			}
+			e.set(k2, v2, longTTL, session.SetOptions{Metadata: md})
+			e.mustGet("2.1 (a long key is kept whole: two keys that differ after byte 300 are two sessions)", k1, v1)
+			e.mustGet("2.1 (a long key is kept whole: two keys that differ after byte 300 are two sessions)", k2, v2)
+			e.mustList("2.7", cookie, audA, subX, keys(k1, k2), "both long keys are listed")
+		}},
 		testCase{name: "Get/EmptyName", fn: func(t *testing.T, e *env) {
 			_, err := e.s.Get(e.ctx, "", e.key())
 			e.mustReject("2.13", "Get", "name", err, false)

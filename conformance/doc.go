@@ -59,7 +59,8 @@
 //	Index        2.7–2.12  exact pairs, expiry now+ttl, strict filtering, last write wins,
 //	                  per-name isolation, no lost updates, bounded after 10,000 rotations
 //	BadInput     2.13 each invalid argument is rejected with session.ErrInvalidArgument
-//	                  (session.ErrTooLarge over the size limit) and nothing is written
+//	                  (session.ErrTooLarge over the size limit) and nothing is written;
+//	                  a key too long for the backend is rejected so, or kept whole
 //	Context      2.14 a cancelled or expired context is reported, wrapped
 //	Errors       2.13, 2.15 no session key or value in any error; no panic
 //	RevokeAll    session.RevokeAll revokes all of a subject's sessions

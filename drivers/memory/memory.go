@@ -236,7 +236,7 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 		idxExp := session.ExpiryUnix(now, ttl)
 		nowUnix := now.Unix()
 		for _, p := range opts.Metadata {
-			s.updateIndex(indexKey{name, p.Audience, p.Subject}, nowUnix, func(ix *index) {
+			s.updateIndex(indexKey{name, p.Audience, p.Subject}, nowUnix, true, func(ix *index) {
 				if _, ok := ix.keys[key]; ok {
 					ix.keys[key] = idxExp
 				} else {
@@ -367,15 +367,19 @@ func (s *Store) removeLocked(sh *shard, name, key string) {
 	}
 }
 
-// updateIndex runs fn on the index of k (created if missing) under its
-// shard's lock, then prunes entries dead at now when the index has grown, and
-// drops the index once it is empty.
-func (s *Store) updateIndex(k indexKey, now int64, fn func(*index)) {
+// updateIndex runs fn on the index of k under its shard's lock, then prunes
+// entries dead at now when the index has grown, and drops the index once it
+// is empty. A missing index is created when create is set, else fn is not
+// run.
+func (s *Store) updateIndex(k indexKey, now int64, create bool, fn func(*index)) {
 	sh := s.indexShard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	ix := sh.indexes[k]
 	if ix == nil {
+		if !create {
+			return
+		}
 		ix = &index{keys: make(map[string]int64, 1), prune: 8}
 		k = indexKey{strings.Clone(k.name), strings.Clone(k.audience), strings.Clone(k.subject)}
 		sh.indexes[k] = ix
@@ -440,19 +444,9 @@ func (s *Store) Delete(ctx context.Context, name, key string, now time.Time, met
 	s.remove(name, key)
 	nowUnix := now.Unix()
 	for _, p := range metadata {
-		k := indexKey{name, p.Audience, p.Subject}
-		sh := s.indexShard(k)
-		sh.mu.Lock()
-		if ix := sh.indexes[k]; ix != nil {
+		s.updateIndex(indexKey{name, p.Audience, p.Subject}, nowUnix, false, func(ix *index) {
 			delete(ix.keys, key)
-			if len(ix.keys) >= ix.prune {
-				ix.pruneDead(nowUnix)
-			}
-			if len(ix.keys) == 0 {
-				delete(sh.indexes, k)
-			}
-		}
-		sh.mu.Unlock()
+		})
 	}
 	return nil
 }

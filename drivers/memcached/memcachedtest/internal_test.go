@@ -125,6 +125,13 @@ func TestStartWithoutDocker(t *testing.T) {
 	connectDocker = func(context.Context) (*testcontainers.DockerClient, error) {
 		return nil, fmt.Errorf("%w: dial unix /var/run/docker.sock: connect: no such file or directory", ErrNoDocker)
 	}
+	requireStartGivesUp(t, "no Docker engine reachable", "no such file or directory")
+}
+
+// requireStartGivesUp checks that Start skips by default and fails under
+// EnvRequireDocker=1, neither time returning, with a message that holds want.
+func requireStartGivesUp(t *testing.T, want ...string) {
+	t.Helper()
 	cases := []struct {
 		name, require string
 		skip          bool
@@ -144,7 +151,7 @@ func TestStartWithoutDocker(t *testing.T) {
 				returned = true
 			}()
 			<-done
-			assert.False(t, returned, "Start must not return without Docker")
+			assert.False(t, returned, "Start must not return")
 			msg := tb.failed
 			if tc.skip {
 				msg = tb.skipped
@@ -154,8 +161,9 @@ func TestStartWithoutDocker(t *testing.T) {
 				assert.Empty(t, tb.skipped)
 				assert.Contains(t, msg, EnvRequireDocker+"=1 requires")
 			}
-			assert.Contains(t, msg, "no Docker engine reachable")
-			assert.Contains(t, msg, "no such file or directory", "the cause is shown")
+			for _, w := range want {
+				assert.Contains(t, msg, w)
+			}
 		})
 	}
 }
@@ -179,41 +187,12 @@ func TestStartWithoutImage(t *testing.T) {
 	assert.NotErrorIs(t, err, ErrNoDocker)
 	assert.Contains(t, err.Error(), missing)
 	assert.Contains(t, err.Error(), EnvImage, "the error says how to use a local image")
-	remembered, ok := failedPulls.Load(missing)
+	_, ok := failedPulls.Load(missing)
 	require.True(t, ok, "a failed pull is remembered")
 
-	cases := []struct {
-		name, require string
-		skip          bool
-	}{
-		{name: "skips by default", require: "", skip: true},
-		{name: "fails when required", require: "1", skip: false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvRequireDocker, tc.require)
-			tb := &fakeTB{}
-			returned := false
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				Start(tb)
-				returned = true
-			}()
-			<-done
-			assert.False(t, returned, "Start must not return without the image")
-			msg := tb.failed
-			if tc.skip {
-				msg = tb.skipped
-				assert.Empty(t, tb.failed)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 to fail instead")
-			} else {
-				assert.Empty(t, tb.skipped)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 requires")
-			}
-			assert.Contains(t, msg, remembered.(error).Error(), "the remembered pull error, not a new pull")
-		})
-	}
+	// Start reports the remembered failure instead of pulling again.
+	failedPulls.Store(missing, fmt.Errorf("%w: remembered failure", ErrNoImage))
+	requireStartGivesUp(t, "remembered failure")
 }
 
 func TestNewStorageBadConfigFails(t *testing.T) {

@@ -101,9 +101,9 @@ type indexShard struct {
 
 // Store is an in-memory session.Storage. It is safe for concurrent use.
 // Close it to stop its sweeper; a Store dropped without Close has its
-// sweeper stopped once the garbage collector reclaims it. Create it with New: a zero
-// or nil Store holds nothing and behaves as a closed one (every call fails
-// with session.ErrClosed) rather than panicking.
+// sweeper stopped once the garbage collector reclaims it. Create it with
+// New: a zero or nil Store holds nothing and behaves as a closed one (every
+// call fails with session.ErrClosed) rather than panicking.
 type Store struct {
 	now        func() time.Time
 	maxEntries int

@@ -55,7 +55,7 @@ var stores = []struct {
 		}, func() { _ = s.Close() }
 	}},
 	{"scs", func() (func(string, []byte) error, func()) {
-		s := memstore.New()
+		s := memstore.NewWithCleanupInterval(0) // New's sweeper goroutine races with StopCleanup
 		exp := time.Now().Add(time.Hour)
 		return func(k string, v []byte) error { return s.Commit(k, v, exp) }, s.StopCleanup
 	}},

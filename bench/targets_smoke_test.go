@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTargets checks every adapter before any number is trusted: a Set is
+// read back byte for byte, and a miss is an error, not an empty value.
+func TestTargets(t *testing.T) {
+	ctx := context.Background()
+	for _, tg := range targets {
+		kind := "memory"
+		if tg.memcached {
+			kind = "memcached"
+		}
+		t.Run(kind+"/"+tg.name, func(t *testing.T) {
+			addr := ""
+			if tg.memcached {
+				addr = memcachedAddr(t)
+			}
+			s := tg.open(t, addr)
+			defer func() { assert.NoError(t, s.Close()) }()
+
+			k := sessionKey(int(run.Add(1)))
+			require.NoError(t, s.Set(ctx, k, value1K))
+			got, err := s.Get(ctx, k)
+			require.NoError(t, err)
+			assert.Equal(t, value1K, got)
+
+			_, err = s.Get(ctx, sessionKey(int(run.Add(1))))
+			assert.Error(t, err, "a key never set must be a miss")
+		})
+	}
+}
+
+func TestSessionKeyShape(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 1000 {
+		k := sessionKey(i)
+		require.Len(t, k, 43)
+		require.Regexp(t, `^[A-Za-z0-9_-]+$`, k)
+		require.False(t, seen[k], "duplicate key at %d", i)
+		seen[k] = true
+	}
+	assert.Equal(t, "session%3Aabc", wireKey("abc"))
+}

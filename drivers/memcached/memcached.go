@@ -89,14 +89,15 @@ func (s *Storage) Endpoint() session.Endpoint {
 // Tests and benchmarks use it to count round trips per operation.
 func (s *Storage) RoundTrips() uint64 { return s.trips.Load() }
 
-// enter starts a call; the returned func ends it.
-func (s *Storage) enter() (func(), error) {
+// enter starts a call; on success the caller ends it with s.mu.RUnlock.
+// (Returning the method value s.mu.RUnlock would allocate on every call.)
+func (s *Storage) enter() error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return nil, fmt.Errorf("memcached: %w", session.ErrClosed)
+		return fmt.Errorf("memcached: %w", session.ErrClosed)
 	}
-	return s.mu.RUnlock, nil
+	return nil
 }
 
 // do runs one round trip to the server owning wireKey on one of its lanes.
@@ -117,12 +118,22 @@ func (s *Storage) do(ctx context.Context, wireKey string, fn func(c *memcache.Cl
 		return err
 	}
 	defer sl.release(l)
-	end := l.begin(ctx)
+	l.begin(ctx)
 	s.trips.Add(1)
 	err = fn(l.client)
-	end()
+	l.end()
+	if err == nil {
+		return nil
+	}
+	return callError(ctx, err)
+}
+
+// callError adds ctx's error to a network error that ctx may have caused.
+// It is apart from do so that its error target, which escapes, is only
+// allocated when a call fails.
+func callError(ctx context.Context, err error) error {
 	var ne net.Error
-	if err == nil || !errors.As(err, &ne) {
+	if !errors.As(err, &ne) {
 		return err
 	}
 	// A network error may be ctx cutting the request short: by an interrupt,
@@ -137,9 +148,16 @@ func (s *Storage) do(ctx context.Context, wireKey string, fn func(c *memcache.Cl
 	return err
 }
 
+// keyBuf is a stack buffer for building a key: a wire key is at most
+// MaxKeyLength bytes, so in the common case neither the logical key nor its
+// escaped form leaves the stack and the key costs one allocation, the final
+// string.
+type keyBuf [MaxKeyLength + 6]byte
+
 // wireKey returns the escaped key and checks memcached's length limit.
 func wireKey(logical []byte, arg string) (string, error) {
-	k := escapeKey(make([]byte, 0, len(logical)+len(logical)/4), logical)
+	var buf keyBuf
+	k := escapeKey(buf[:0], logical)
 	if len(k) > MaxKeyLength {
 		return "", &session.ArgumentError{Arg: arg, Reason: "too long for a memcached key after escaping", Limit: MaxKeyLength}
 	}
@@ -147,13 +165,19 @@ func wireKey(logical []byte, arg string) (string, error) {
 }
 
 func (s *Storage) sessionKey(name, key, arg string) (string, error) {
-	return wireKey(s.naming.AppendSessionKey(nil, name, key), arg)
+	var buf keyBuf
+	return wireKey(s.naming.AppendSessionKey(buf[:0], name, key), arg)
+}
+
+func (s *Storage) indexKey(name, audience, subject, arg string) (string, error) {
+	var buf keyBuf
+	return wireKey(s.naming.AppendIndexKey(buf[:0], name, audience, subject), arg)
 }
 
 func (s *Storage) indexKeys(name string, md []session.Pair, arg func(i int) string) ([]string, error) {
 	keys := make([]string, len(md))
 	for i, p := range md {
-		k, err := wireKey(s.naming.AppendIndexKey(nil, name, p.Audience, p.Subject), arg(i))
+		k, err := s.indexKey(name, p.Audience, p.Subject, arg(i))
 		if err != nil {
 			return nil, err
 		}
@@ -203,11 +227,10 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 		return err
 	}
 
-	leave, err := s.enter()
-	if err != nil {
+	if err := s.enter(); err != nil {
 		return err
 	}
-	defer leave()
+	defer s.mu.RUnlock()
 
 	err = s.do(ctx, wk, func(c *memcache.Client) error {
 		return c.Set(&memcache.Item{Key: wk, Value: value, Expiration: exptime})
@@ -256,11 +279,10 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	leave, err := s.enter()
-	if err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
-	defer leave()
+	defer s.mu.RUnlock()
 	var it *memcache.Item
 	err = s.do(ctx, wk, func(c *memcache.Client) error {
 		it, err = getItem(c, wk)
@@ -295,11 +317,10 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 	if err != nil {
 		return err
 	}
-	leave, err := s.enter()
-	if err != nil {
+	if err := s.enter(); err != nil {
 		return err
 	}
-	defer leave()
+	defer s.mu.RUnlock()
 	err = s.do(ctx, wk, func(c *memcache.Client) error { return c.Delete(wk) })
 	if err != nil && !errors.Is(err, memcache.ErrCacheMiss) {
 		return s.wireError("delete", err)
@@ -320,15 +341,14 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err := session.CheckReadMetadata(name, audience, subject); err != nil {
 		return nil, err
 	}
-	ik, err := wireKey(s.naming.AppendIndexKey(nil, name, audience, subject), "subject")
+	ik, err := s.indexKey(name, audience, subject, "subject")
 	if err != nil {
 		return nil, err
 	}
-	leave, err := s.enter()
-	if err != nil {
+	if err := s.enter(); err != nil {
 		return nil, err
 	}
-	defer leave()
+	defer s.mu.RUnlock()
 	var it *memcache.Item
 	err = s.do(ctx, ik, func(c *memcache.Client) error {
 		it, err = getItem(c, ik)

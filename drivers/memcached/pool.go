@@ -202,7 +202,8 @@ type lane struct {
 	// same goroutine.
 	ctx      context.Context
 	deadline time.Time
-	last     *conn // the connection dialed last; gomemcache may have dropped it
+	last     *conn       // the connection dialed last; gomemcache may have dropped it
+	stop     func() bool // stops the interrupt watcher of the call, if any
 
 	mu          sync.Mutex // guards the fields below and cur.Conn
 	call        uint64     // increments with each call
@@ -210,9 +211,11 @@ type lane struct {
 	cur         *conn // the connection of the call in flight
 }
 
-// begin prepares the lane for a call under ctx and returns the function
-// that ends it. A cancelled ctx interrupts the request in flight.
-func (l *lane) begin(ctx context.Context) (end func()) {
+// begin prepares the lane for a call under ctx; end ends it. A cancelled
+// ctx interrupts the request in flight. A ctx that can never be cancelled
+// (Done() == nil, as context.Background) needs no watcher, which saves
+// context.AfterFunc's allocations on every call.
+func (l *lane) begin(ctx context.Context) {
 	l.ctx = ctx
 	l.deadline, _ = ctx.Deadline()
 	if c := l.last; c != nil && time.Since(c.lastUsed) > l.pool.set.keepaliveTimeout {
@@ -225,15 +228,22 @@ func (l *lane) begin(ctx context.Context) (end func()) {
 	call := l.call
 	l.interrupted = false
 	l.mu.Unlock()
-	stop := context.AfterFunc(ctx, func() { l.interrupt(call) })
-	return func() {
-		stop()
-		l.mu.Lock()
-		l.call++ // a late interrupt of this call is now a no-op
-		l.cur = nil
-		l.mu.Unlock()
-		l.ctx = nil
+	if ctx.Done() != nil {
+		l.stop = context.AfterFunc(ctx, func() { l.interrupt(call) })
 	}
+}
+
+// end ends the call begun by begin.
+func (l *lane) end() {
+	if l.stop != nil {
+		l.stop()
+		l.stop = nil
+	}
+	l.mu.Lock()
+	l.call++ // a late interrupt of this call is now a no-op
+	l.cur = nil
+	l.mu.Unlock()
+	l.ctx = nil
 }
 
 // aLongTimeAgo is a deadline that fails every pending read and write.

@@ -26,7 +26,7 @@ const DefaultSweepInterval = time.Minute
 type Option func(*config)
 
 type config struct {
-	now           func() time.Time
+	now           func() time.Time // nil: the system clock
 	maxEntries    int
 	sweepInterval time.Duration
 }
@@ -105,7 +105,12 @@ type indexShard struct {
 // New: a zero or nil Store holds nothing and behaves as a closed one (every
 // call fails with session.ErrClosed) rather than panicking.
 type Store struct {
-	now        func() time.Time
+	now func() time.Time
+	// monotonic is set when now is the system clock: clock then reads only
+	// the monotonic clock (time.Since), which costs half of time.Now.
+	monotonic  bool
+	start      time.Time // with a monotonic reading
+	startNanos int64     // start as Unix nanoseconds
 	maxEntries int
 	seed       maphash.Seed
 
@@ -134,18 +139,25 @@ var _ session.Storage = (*Store)(nil)
 // New returns an empty Store. Unless the sweeper is disabled with
 // WithSweepInterval(0), it starts one background goroutine that Close stops.
 func New(opts ...Option) *Store {
-	cfg := config{now: time.Now, sweepInterval: DefaultSweepInterval}
+	cfg := config{sweepInterval: DefaultSweepInterval}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
 	}
+	start := time.Now()
 	s := &Store{
 		now:        cfg.now,
+		start:      start,
+		startNanos: start.UnixNano(),
 		maxEntries: cfg.maxEntries,
 		seed:       maphash.MakeSeed(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+		s.monotonic = true
 	}
 	s.minExp.Store(math.MaxInt64)
 	for i := range s.shards {
@@ -188,6 +200,16 @@ func (s *Store) Len() int {
 	return int(s.count.Load())
 }
 
+// clock returns the Store's time in Unix nanoseconds: that of WithClock's
+// clock, or with the system clock the wall time at New plus the monotonic
+// time elapsed since, so that a TTL is measured in elapsed time.
+func (s *Store) clock() int64 {
+	if s.monotonic {
+		return s.startNanos + int64(time.Since(s.start))
+	}
+	return s.now().UnixNano()
+}
+
 func (s *Store) shard(key string) *shard {
 	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
 }
@@ -218,7 +240,7 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 	if err := session.CheckSet(name, key, ttl, opts); err != nil {
 		return fmt.Errorf("memory: set: %w", err)
 	}
-	clock := s.now().UnixNano()
+	clock := s.clock()
 	exp := addNanos(clock, ttl)
 	if err := s.store(name, key, value, exp, clock); err != nil {
 		return fmt.Errorf("memory: set: %w", err)
@@ -417,7 +439,7 @@ func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("memory: get: %w", session.ErrNotFound)
 	}
-	if clock := s.now().UnixNano(); clock >= it.exp {
+	if clock := s.clock(); clock >= it.exp {
 		// Free it now rather than at the next sweep, unless it was
 		// rewritten meanwhile.
 		sh.mu.Lock()
@@ -504,8 +526,14 @@ func (s *Store) sweep() int {
 }
 
 func (s *Store) sweepLocked() int {
-	clock := s.now()
-	nanos, secs := clock.UnixNano(), clock.Unix()
+	// Index expiries are wall-clock seconds (the callers' now).
+	var nanos, secs int64
+	if s.monotonic {
+		nanos, secs = s.clock(), time.Now().Unix()
+	} else {
+		t := s.now()
+		nanos, secs = t.UnixNano(), t.Unix()
+	}
 	capped := s.maxEntries > 0
 	if capped {
 		// Recomputed below; Sets that land in shards already swept lower

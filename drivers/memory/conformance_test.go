@@ -14,10 +14,16 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Run("hashes=seeded", func(t *testing.T) { runConformance(t) })
+	// Every key colliding with others must not change any answer.
+	t.Run("hashes=colliding", func(t *testing.T) { runConformance(t, memory.WithCollidingHashes()) })
+}
+
+func runConformance(t *testing.T, opts ...memory.Option) {
 	conformance.Run(t, conformance.Harness{
 		NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
 			// A short sweep interval lets the sweeper race every case.
-			s := memory.New(memory.WithClock(now), memory.WithSweepInterval(time.Millisecond))
+			s := memory.New(append([]memory.Option{memory.WithClock(now), memory.WithSweepInterval(time.Millisecond)}, opts...)...)
 			t.Cleanup(func() { require.NoError(t, s.Close()) })
 			return s
 		},

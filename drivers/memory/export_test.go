@@ -2,6 +2,12 @@ package memory
 
 import idx "github.com/sessionstore/sessionstore/session/index"
 
+// WithCollidingHashes makes the Store's key hashes take two values only, so
+// that almost every key collides and the collision path is what runs.
+func WithCollidingHashes() Option {
+	return func(c *config) { c.hashMask = 1 }
+}
+
 // Sweep runs one sweep now and returns the number of sessions it freed.
 func Sweep(s *Store) int { return s.sweep() }
 

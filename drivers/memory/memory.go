@@ -29,6 +29,7 @@ type config struct {
 	now           func() time.Time // nil: the system clock
 	maxEntries    int
 	sweepInterval time.Duration
+	hashMask      uint64 // zero: all bits; tests narrow it (see export_test.go)
 }
 
 // WithClock sets the clock that session expiry is measured against (default
@@ -64,18 +65,10 @@ func WithSweepInterval(d time.Duration) Option {
 	return func(c *config) { c.sweepInterval = d }
 }
 
-// item is one stored session. The value is a string so that it is immutable
-// once stored (Set copies into it, Get copies out of it) and costs 16 bytes
-// of header rather than 24.
-type item struct {
-	val string
-	exp int64 // Unix nanoseconds of the Store's clock; expired when now >= exp
-}
-
 // shard holds the sessions whose key hashes to it, grouped by cookie name.
 type shard struct {
 	mu    sync.RWMutex
-	names map[string]map[string]item
+	names map[string]*table
 	_     [64 - 24 - 8]byte // keep neighbouring shards' locks on separate cache lines
 }
 
@@ -113,6 +106,7 @@ type Store struct {
 	startNanos int64     // start as Unix nanoseconds
 	maxEntries int
 	seed       maphash.Seed
+	hashMask   uint64 // all ones; tests narrow it to force hash collisions
 
 	shards  [shardCount]shard
 	indexes [shardCount]indexShard
@@ -152,8 +146,12 @@ func New(opts ...Option) *Store {
 		startNanos: start.UnixNano(),
 		maxEntries: cfg.maxEntries,
 		seed:       maphash.MakeSeed(),
+		hashMask:   ^uint64(0),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+	}
+	if cfg.hashMask != 0 {
+		s.hashMask = cfg.hashMask
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -161,7 +159,7 @@ func New(opts ...Option) *Store {
 	}
 	s.minExp.Store(math.MaxInt64)
 	for i := range s.shards {
-		s.shards[i].names = make(map[string]map[string]item)
+		s.shards[i].names = make(map[string]*table)
 		s.indexes[i].indexes = make(map[indexKey]*index)
 	}
 	if cfg.sweepInterval > 0 {
@@ -210,8 +208,14 @@ func (s *Store) clock() int64 {
 	return s.now().UnixNano()
 }
 
-func (s *Store) shard(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
+// hash is the key's hash: its low bits pick the shard, and the shard's
+// table is keyed by all of it.
+func (s *Store) hash(key string) uint64 {
+	return maphash.String(s.seed, key) & s.hashMask
+}
+
+func (s *Store) shard(h uint64) *shard {
+	return &s.shards[h&(shardCount-1)]
 }
 
 func (s *Store) indexShard(k indexKey) *indexShard {
@@ -277,25 +281,28 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 
 // store writes one session item, reserving room for it if it is new.
 func (s *Store) store(name, key string, value []byte, exp, clock int64) error {
-	sh := s.shard(key)
-	it := item{val: string(value), exp: exp}
+	h := s.hash(key)
+	sh := s.shard(h)
+	v := copyValue(value) // outside the lock
 	for attempt := 0; ; attempt++ {
 		sh.mu.Lock()
-		byKey := sh.names[name]
-		if _, ok := byKey[key]; ok {
-			// An expired item still holds its reservation, so overwriting
-			// it needs none.
-			byKey[key] = it
-			sh.mu.Unlock()
-			s.noteExpiry(exp)
-			return nil
+		t := sh.names[name]
+		if t != nil {
+			if cur, ok := t.get(h, key); ok {
+				// An expired item still holds its reservation, so
+				// overwriting it needs none.
+				t.put(h, key, newItem(key, v, exp, cur.rec))
+				sh.mu.Unlock()
+				s.noteExpiry(exp)
+				return nil
+			}
 		}
 		if s.reserve() {
-			if byKey == nil {
-				byKey = make(map[string]item)
-				sh.names[strings.Clone(name)] = byKey
+			if t == nil {
+				t = newTable()
+				sh.names[strings.Clone(name)] = t
 			}
-			byKey[strings.Clone(key)] = it
+			t.put(h, key, newItem(key, v, exp, nil))
 			sh.mu.Unlock()
 			s.noteExpiry(exp)
 			return nil
@@ -356,11 +363,14 @@ func lowerTo(v *atomic.Int64, x int64) {
 // shorten makes (name, key) expire at exp unless it expires sooner already.
 // A missing key is not created (contract 2.5).
 func (s *Store) shorten(name, key string, exp int64) {
-	sh := s.shard(key)
+	h := s.hash(key)
+	sh := s.shard(h)
 	sh.mu.Lock()
-	if it, ok := sh.names[name][key]; ok && exp < it.exp {
-		it.exp = exp
-		sh.names[name][key] = it
+	if t := sh.names[name]; t != nil {
+		if it, ok := t.get(h, key); ok && exp < it.exp {
+			it.exp = exp
+			t.put(h, key, it)
+		}
 	}
 	sh.mu.Unlock()
 	s.noteExpiry(exp)
@@ -368,23 +378,20 @@ func (s *Store) shorten(name, key string, exp int64) {
 
 // remove deletes (name, key) if it is held.
 func (s *Store) remove(name, key string) {
-	sh := s.shard(key)
+	h := s.hash(key)
+	sh := s.shard(h)
 	sh.mu.Lock()
-	s.removeLocked(sh, name, key)
+	s.removeLocked(sh, name, key, h)
 	sh.mu.Unlock()
 }
 
-func (s *Store) removeLocked(sh *shard, name, key string) {
-	byKey, ok := sh.names[name]
-	if !ok {
+func (s *Store) removeLocked(sh *shard, name, key string, h uint64) {
+	t := sh.names[name]
+	if t == nil || !t.del(h, key, s.hash) {
 		return
 	}
-	if _, ok := byKey[key]; !ok {
-		return
-	}
-	delete(byKey, key)
 	s.count.Add(-1)
-	if len(byKey) == 0 {
+	if t.len() == 0 {
 		delete(sh.names, name)
 	}
 }
@@ -432,9 +439,14 @@ func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err := session.CheckGet(name, key); err != nil {
 		return nil, fmt.Errorf("memory: get: %w", err)
 	}
-	sh := s.shard(key)
+	h := s.hash(key)
+	sh := s.shard(h)
+	var it item
+	ok := false
 	sh.mu.RLock()
-	it, ok := sh.names[name][key]
+	if t := sh.names[name]; t != nil {
+		it, ok = t.get(h, key)
+	}
 	sh.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("memory: get: %w", session.ErrNotFound)
@@ -443,16 +455,17 @@ func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
 		// Free it now rather than at the next sweep, unless it was
 		// rewritten meanwhile.
 		sh.mu.Lock()
-		if cur, ok := sh.names[name][key]; ok && clock >= cur.exp {
-			s.removeLocked(sh, name, key)
+		if t := sh.names[name]; t != nil {
+			if cur, ok := t.get(h, key); ok && clock >= cur.exp {
+				s.removeLocked(sh, name, key, h)
+			}
 		}
 		sh.mu.Unlock()
 		return nil, fmt.Errorf("memory: get: %w", session.ErrNotFound)
 	}
-	if it.val == "" {
-		return []byte{}, nil
-	}
-	return []byte(it.val), nil
+	// The stored bytes are never written, so they are copied after the
+	// lock is released.
+	return append([]byte{}, it.value()...), nil
 }
 
 // Delete implements session.Storage.
@@ -545,16 +558,27 @@ func (s *Store) sweepLocked() int {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		least := int64(math.MaxInt64)
-		for name, byKey := range sh.names {
-			for key, it := range byKey {
+		for name, t := range sh.names {
+			for h, it := range t.items {
 				if nanos >= it.exp {
-					delete(byKey, key)
+					delete(t.items, h)
 					freed++
 				} else {
 					least = min(least, it.exp)
 				}
 			}
-			if len(byKey) == 0 {
+			for k, it := range t.spill {
+				if nanos >= it.exp {
+					delete(t.spill, k)
+					freed++
+				} else {
+					least = min(least, it.exp)
+				}
+			}
+			if t.spill != nil {
+				t.unspill(s.hash)
+			}
+			if t.len() == 0 {
 				delete(sh.names, name)
 			}
 		}

@@ -32,16 +32,19 @@ func FuzzAgainstModel(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 1, 0, 0, 0, 4, 9, 0, 0, 2, 0, 0, 0, 3, 1, 0, 0})
 	f.Add([]byte{0x20, 0x0f, 0x11, 0xff, 0x30, 0x21, 0x05, 0x83, 4, 30, 0, 0, 1, 1, 0, 0, 3, 0, 0, 0})
 	f.Add([]byte{0, 0x47, 0x00, 0x00, 0, 0x13, 0xc0, 0x00, 5, 0, 0, 0, 4, 200, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0})
-	f.Fuzz(runModel)
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		runModel(t, ops)
+		runModel(t, ops, memory.WithCollidingHashes())
+	})
 }
 
-func runModel(t *testing.T, ops []byte) {
+func runModel(t *testing.T, ops []byte, opts ...memory.Option) {
 	// 64 operations find what longer runs find, and keep each run (and
 	// the minimisation of new inputs) short.
 	ops = ops[:min(len(ops), 256)]
 	ctx := context.Background()
 	c := newClock()
-	s := memory.New(memory.WithClock(c.Now), memory.WithSweepInterval(0))
+	s := memory.New(append([]memory.Option{memory.WithClock(c.Now), memory.WithSweepInterval(0)}, opts...)...)
 	defer s.Close()
 	m := model{items: map[string]modelItem{}, index: map[string]int64{}}
 	md := []session.Pair{{Audience: "a", Subject: "s"}}

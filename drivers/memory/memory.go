@@ -32,8 +32,10 @@ type config struct {
 	hashMask      uint64 // zero: all bits; tests narrow it (see export_test.go)
 }
 
-// WithClock sets the clock that session expiry is measured against (default
-// time.Now). Tests inject a fake clock so that TTL cases need no sleeps. Index
+// WithClock sets the clock that session expiry is measured against. The
+// default is the system clock, read as the wall time at New plus the
+// monotonic time elapsed since, so a step of the wall clock neither
+// shortens nor lengthens a session. Tests inject a fake clock so that TTL cases need no sleeps. Index
 // expiries are not taken from it: they come from the now passed to Set, as
 // the Storage contract says. The sweeper calls the clock from its own
 // goroutine, so it must be safe for concurrent use. A nil clock is ignored.

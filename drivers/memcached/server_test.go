@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionstore/sessionstore/drivers/memcached"
 	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
+	"github.com/sessionstore/sessionstore/internal/luaindex"
 	"github.com/sessionstore/sessionstore/session"
 	"github.com/sessionstore/sessionstore/session/index"
 )
@@ -107,7 +108,7 @@ func TestLuaWireFormat(t *testing.T) {
 	assert.Equal(t, entry(k1, nowUnix+60)+entry(k2, nowUnix+60)+k1+";", string(body))
 
 	// Lua's fixed-width parser reads the whole item, header included.
-	live, err := luaParse(it.Value, nowUnix)
+	live, err := luaindex.Latest(it.Value, nowUnix)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int64{k2: nowUnix + 60}, live)
 
@@ -147,7 +148,7 @@ func TestLuaWrittenIndex(t *testing.T) {
 	require.NoError(t, s.Set(ctx, "session", k3, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
 	it, err := raw.Get(ik)
 	require.NoError(t, err)
-	live, err := luaParse(it.Value, nowUnix)
+	live, err := luaindex.Latest(it.Value, nowUnix)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int64{k2: nowUnix + 60, k3: nowUnix + 3600}, live)
 	assert.Equal(t, memcached.HeaderLen+2*52, len(it.Value), "compacted: header and one entry per live key")
@@ -408,7 +409,7 @@ func TestIndexExpiryNeverLowered(t *testing.T) {
 	require.NoError(t, s.Delete(ctx, "session", short, now, md))
 	it, err := raw.Get(ik)
 	require.NoError(t, err, "an emptied index is not deleted")
-	live, err := luaParse(it.Value, now.Unix())
+	live, err := luaindex.Latest(it.Value, now.Unix())
 	require.NoError(t, err)
 	assert.Empty(t, live)
 	got, err := s.ReadMetadata(ctx, "session", "a", "s", now)

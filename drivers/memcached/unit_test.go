@@ -3,7 +3,6 @@ package memcached_test
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/drivers/memcached"
+	"github.com/sessionstore/sessionstore/internal/luaindex"
 	"github.com/sessionstore/sessionstore/session"
 )
 
@@ -302,44 +302,8 @@ func TestIndexHeaderIsALuaNoOp(t *testing.T) {
 		require.NotContains(t, h[:43], ":")
 		require.NotContains(t, h[:43], ";")
 		require.Equal(t, byte('~'), h[0], "cannot be a base64url session key")
-		live, err := luaParse([]byte(h+"K"+strings.Repeat("k", 42)+":EP9TZQA;"), 1_700_000_000)
+		live, err := luaindex.Latest([]byte(h+"K"+strings.Repeat("k", 42)+":EP9TZQA;"), 1_700_000_000)
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int64{"K" + strings.Repeat("k", 42): 1_700_003_600}, live)
 	}
-}
-
-// luaParse is lua-resty-session's fixed-width meta_get_latest (utils.lua):
-// 43 bytes of key, one delimiter byte; ':' is followed by 7 characters of
-// base64url expiry and one skipped byte; anything else is a deletion marker.
-func luaParse(s []byte, now int64) (map[string]int64, error) {
-	const keyLen, expLen = 43, 7
-	latest := map[string]int64{}
-	for i := 0; i < len(s); {
-		if i+keyLen+1 > len(s) {
-			return nil, errors.New("truncated key")
-		}
-		key := string(s[i : i+keyLen])
-		delim := s[i+keyLen]
-		i += keyLen + 1
-		var exp int64
-		if delim == ':' {
-			if i+expLen > len(s) {
-				return nil, errors.New("truncated expiry")
-			}
-			raw, err := b64.DecodeString(string(s[i : i+expLen]))
-			if err != nil || len(raw) != 5 {
-				return nil, errors.New("bad expiry")
-			}
-			for j := 4; j >= 0; j-- {
-				exp = exp<<8 | int64(raw[j])
-			}
-			i += expLen + 1
-		}
-		if exp > now {
-			latest[key] = exp
-		} else {
-			delete(latest, key)
-		}
-	}
-	return latest, nil
 }

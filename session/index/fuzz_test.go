@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionstore/sessionstore/internal/luaindex"
 	"github.com/sessionstore/sessionstore/session/index"
 )
 
@@ -130,44 +131,11 @@ func FuzzRoundTrip(f *testing.F) {
 	})
 }
 
-// luaLatest mirrors lua-resty-session's meta_get_latest (reference §1.3): it
-// reads 43 characters as the key and one delimiter byte; anything but ':'
-// makes the entry a deletion marker; after ':' it decodes 7 characters of
-// base64url as a 5-byte little-endian expiry and skips the ';' unchecked. It
-// reports ok=false where Lua would run off the end or fail to decode.
+// luaLatest reads s as lua-resty-session's fixed-width parser does
+// (internal/luaindex); ok is false where Lua would fail.
 func luaLatest(s string, now int64) (latest map[string]int64, ok bool) {
-	const keyLen, expLen = 43, 7
-	latest = map[string]int64{}
-	for i := 0; i < len(s); {
-		if i+keyLen+1 > len(s) {
-			return nil, false
-		}
-		key := s[i : i+keyLen]
-		delim := s[i+keyLen]
-		i += keyLen + 1
-		if delim != ':' {
-			delete(latest, key)
-			continue
-		}
-		if i+expLen > len(s) {
-			return nil, false
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(s[i : i+expLen])
-		if err != nil || len(raw) != 5 {
-			return nil, false
-		}
-		var exp int64
-		for j := 4; j >= 0; j-- {
-			exp = exp<<8 | int64(raw[j])
-		}
-		i += expLen + 1
-		if exp > now {
-			latest[key] = exp
-		} else {
-			delete(latest, key)
-		}
-	}
-	return latest, true
+	latest, err := luaindex.Latest([]byte(s), now)
+	return latest, err == nil
 }
 
 const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

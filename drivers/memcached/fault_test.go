@@ -7,11 +7,9 @@ package memcached_test
 // call returns an error while the server is still down, or before any pool slot frees).
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -290,15 +288,7 @@ func mapKeys(m map[string]time.Time) []string {
 // rawGet reports whether a raw wire key exists on the memcached at addr.
 func rawGet(t *testing.T, addr, wireKey string) bool {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(2*time.Second)))
-	_, err = fmt.Fprintf(c, "get %s\r\n", wireKey)
-	require.NoError(t, err)
-	line, err := bufio.NewReader(c).ReadString('\n')
-	require.NoError(t, err)
-	return strings.HasPrefix(line, "VALUE ")
+	return strings.HasPrefix(rawLine(t, addr, "get "+wireKey), "VALUE ")
 }
 
 // TestFaultOneOfThreeServersDown: with consistent hashing over three servers and one of

@@ -279,15 +279,7 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
-	var it *memcache.Item
-	err = s.do(ctx, wk, func(c *memcache.Client) error {
-		it, err = getItem(c, wk)
-		return err
-	})
+	it, err := s.fetch(ctx, wk)
 	if errors.Is(err, memcache.ErrCacheMiss) {
 		return nil, fmt.Errorf("memcached: get: %w", session.ErrNotFound)
 	}
@@ -345,15 +337,7 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
-	var it *memcache.Item
-	err = s.do(ctx, ik, func(c *memcache.Client) error {
-		it, err = getItem(c, ik)
-		return err
-	})
+	it, err := s.fetch(ctx, ik)
 	if errors.Is(err, memcache.ErrCacheMiss) {
 		return map[string]time.Time{}, nil
 	}
@@ -375,6 +359,22 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 // errOtherKey reports an answer for a key that was not asked for, which
 // gomemcache passes on unchecked.
 var errOtherKey = fmt.Errorf("%w: answer for another key", ErrServer)
+
+// fetch reads one item in one round trip: the read path of Get and
+// ReadMetadata. A miss is memcache.ErrCacheMiss, unwrapped.
+func (s *Storage) fetch(ctx context.Context, wireKey string) (*memcache.Item, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var it *memcache.Item
+	err := s.do(ctx, wireKey, func(c *memcache.Client) error {
+		var err error
+		it, err = getItem(c, wireKey)
+		return err
+	})
+	return it, err
+}
 
 // getItem is gomemcache's Get, checked to answer for the key asked.
 func getItem(c *memcache.Client, key string) (*memcache.Item, error) {

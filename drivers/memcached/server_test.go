@@ -24,18 +24,26 @@ import (
 
 func entry(key string, exp int64) string { return string(index.AppendEntry(nil, key, exp)) }
 
-// itemTTL returns the remaining TTL memcached reports for a wire key (meta
-// get with the t flag): -1 for no expiry; it fails the test on a miss.
-func itemTTL(t *testing.T, addr, wireKey string) int64 {
+// rawLine sends one text-protocol command to the memcached at addr and
+// returns the first line of the answer.
+func rawLine(t *testing.T, addr, command string) string {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.SetDeadline(time.Now().Add(2*time.Second)))
-	_, err = fmt.Fprintf(c, "mg %s t\r\n", wireKey)
+	_, err = fmt.Fprintf(c, "%s\r\n", command)
 	require.NoError(t, err)
 	line, err := bufio.NewReader(c).ReadString('\n')
 	require.NoError(t, err)
+	return line
+}
+
+// itemTTL returns the remaining TTL memcached reports for a wire key (meta
+// get with the t flag): -1 for no expiry; it fails the test on a miss.
+func itemTTL(t *testing.T, addr, wireKey string) int64 {
+	t.Helper()
+	line := rawLine(t, addr, "mg "+wireKey+" t")
 	f := strings.Fields(line)
 	require.Equal(t, "HD", f[0], "item missing: %q", line)
 	for _, fl := range f[1:] {

@@ -8,11 +8,17 @@ require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
 	github.com/gofiber/storage/memory/v2 v2.1.2
-	github.com/philippgille/gokv/encoding v0.7.0 // indirect
 	github.com/philippgille/gokv/memcached v0.7.0
-	github.com/philippgille/gokv/util v0.7.0 // indirect
 	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
+	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/philippgille/gokv/encoding v0.7.0 // indirect
+	github.com/philippgille/gokv/util v0.7.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
+
+replace github.com/sessionstore/sessionstore/drivers/memcached => ../drivers/memcached

@@ -10,20 +10,59 @@ import (
 	"time"
 
 	"github.com/sessionstore/sessionstore/conformance"
+	"github.com/sessionstore/sessionstore/examples/mapdriver"
 	"github.com/sessionstore/sessionstore/session"
-	"github.com/sessionstore/sessionstore/session/index"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
-// fault is a broken driver: a wrapper around a correct refStore that
-// injects one fault, and the subtest of the suite that must catch it.
+// fault is a broken driver, and the subtest of the suite that must catch
+// it: either a wrapper around the reference driver (examples/mapdriver,
+// behind a value size limit) that injects one fault, or a kvStore with one
+// of its faults.
 type fault struct {
 	name     string
 	caughtBy string // subtest path under Run
 	wrap     func(s *refStore) session.Storage
+	kv       *kvFaults // instead of wrap: a broken kvStore
 	// output, when set, must appear in the suite's output.
 	output string
 	// indexSize, when set, replaces the reference Capabilities.IndexSize.
 	indexSize func(st session.Storage, name, audience, subject string) int
+}
+
+// maxValue is the value size limit of the reference driver in the
+// self-test, so that the size-limit cases run.
+const maxValue = 1 << 20
+
+// refStore is the reference driver under a value size limit.
+type refStore struct {
+	*mapdriver.Store
+	now func() time.Time
+}
+
+func newRefStore(now func() time.Time) *refStore { return &refStore{mapdriver.New(now), now} }
+
+func (s *refStore) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	if err := driver.CheckValueSize(value, maxValue); err != nil {
+		return fmt.Errorf("ref: set: %w", err)
+	}
+	return s.Store.Set(ctx, name, key, value, ttl, now, opts)
+}
+
+// indexSize is the size of the index of (name, audience, subject) in the
+// lua-resty-session format, as an item that holds its live entries and
+// expires with the latest; it implements Capabilities.IndexSize.
+func (s *refStore) indexSize(name, audience, subject string) int {
+	live, err := s.ReadMetadata(context.Background(), name, audience, subject, s.now())
+	if err != nil {
+		return 0
+	}
+	m := make(map[string]int64, len(live))
+	for k, exp := range live {
+		m[k] = exp.Unix()
+	}
+	item, _ := driver.AppendLiveIndex(nil, m)
+	return len(item)
 }
 
 // wrapper forwards every call to a correct driver; each fault overrides one
@@ -31,6 +70,14 @@ type fault struct {
 type wrapper struct{ *refStore }
 
 func (w wrapper) ref() *refStore { return w.refStore }
+
+// staleTTL is the grace period a rotation with opts keeps the old key.
+func staleTTL(opts session.SetOptions) time.Duration {
+	if opts.StaleTTL == 0 {
+		return session.DefaultStaleTTL
+	}
+	return opts.StaleTTL
+}
 
 func faults() []fault {
 	return []fault{
@@ -109,7 +156,38 @@ func faults() []fault {
 		{name: "ExpiryNotNowPlusTTL", caughtBy: "Index/ListsKeyWithExpiry", wrap: func(s *refStore) session.Storage {
 			return driverClockIndex{wrapper{s}}
 		}},
+		{name: "FractionOfNowDropped", caughtBy: "Index/ListedWhileReadableAtFractionalNow", wrap: func(s *refStore) session.Storage {
+			return truncatesNow{wrapper{s}}
+		}},
+		{name: "OversizedOverwriteDropsOld", caughtBy: "BadInput/Set/OversizedOverwriteKeepsOld", wrap: func(s *refStore) session.Storage {
+			return dropsOnReject{wrapper{s}}
+		}},
+		{name: "IndexBeforeSession", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{indexBeforeSession: true}},
+		{name: "SessionBeforeIndexOnDelete", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{sessionBeforeIndex: true}},
+		{name: "OldKeyShortenedBeforeUnlisted", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{oldBeforeIndex: true}},
+		{name: "DamageHidesLaterEntries", caughtBy: "Index/DamageHidesNothing", kv: &kvFaults{strictParse: true}},
+		{name: "RawNamesCollide", caughtBy: "Names/IndexIsNoSession", kv: &kvFaults{rawNames: true}},
 	}
+}
+
+// truncatesNow drops the fraction of a second of now, as version 1's
+// expiry arithmetic did.
+type truncatesNow struct{ wrapper }
+
+func (w truncatesNow) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	return w.refStore.Set(ctx, name, key, value, ttl, now.Truncate(time.Second), opts)
+}
+
+// dropsOnReject loses the previous value when it rejects a value as too
+// large, as memcached does when it refuses an item.
+type dropsOnReject struct{ wrapper }
+
+func (w dropsOnReject) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
+	err := w.refStore.Set(ctx, name, key, value, ttl, now, opts)
+	if errors.Is(err, session.ErrTooLarge) {
+		_ = w.refStore.Delete(ctx, name, key, now, nil)
+	}
+	return err
 }
 
 // losesIndexUpdates drops the metadata of every 10th Set, as a
@@ -196,7 +274,7 @@ type setOpts struct {
 }
 
 func (w setOpts) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
-	if err := session.CheckSet(name, key, ttl, opts); err != nil {
+	if err := driver.CheckSet(name, key, ttl, opts); err != nil {
 		return err
 	}
 	w.edit(&opts)
@@ -217,7 +295,7 @@ func (w extendsOld) Set(ctx context.Context, name, key string, value []byte, ttl
 		return err
 	}
 	if oldErr == nil {
-		return w.refStore.Set(ctx, name, opts.OldKey, old, opts.EffectiveStaleTTL(), now, session.SetOptions{})
+		return w.refStore.Set(ctx, name, opts.OldKey, old, staleTTL(opts), now, session.SetOptions{})
 	}
 	return nil
 }
@@ -231,7 +309,7 @@ func (w createsOld) Set(ctx context.Context, name, key string, value []byte, ttl
 	}
 	if opts.OldKey != "" && !opts.Remember {
 		if _, err := w.refStore.Get(ctx, name, opts.OldKey); errors.Is(err, session.ErrNotFound) {
-			return w.refStore.Set(ctx, name, opts.OldKey, nil, opts.EffectiveStaleTTL(), now, session.SetOptions{})
+			return w.refStore.Set(ctx, name, opts.OldKey, nil, staleTTL(opts), now, session.SetOptions{})
 		}
 	}
 	return nil
@@ -337,7 +415,7 @@ func (w *indexIgnoresName) ReadMetadata(ctx context.Context, name, audience, sub
 type crossPairs struct{ wrapper }
 
 func (w crossPairs) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
-	if err := session.CheckSet(name, key, ttl, opts); err != nil {
+	if err := driver.CheckSet(name, key, ttl, opts); err != nil {
 		return err
 	}
 	var md []session.Pair
@@ -435,7 +513,7 @@ func (w *appendOnly) Set(ctx context.Context, name, key string, value []byte, tt
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, p := range opts.Metadata {
-		n := index.EntryLen(len(key))
+		n := driver.IndexEntryLen(len(key))
 		if opts.OldKey != "" {
 			n += len(opts.OldKey) + 1
 		}
@@ -461,13 +539,15 @@ func (w driverClockIndex) Set(ctx context.Context, name, key string, value []byt
 // harnessFor builds the harness of a broken driver (or of the reference
 // driver when f is nil).
 func harnessFor(f *fault, fakeClock bool) conformance.Harness {
-	const maxValue = 1 << 20
+	if f != nil && f.kv != nil {
+		return kvHarness(*f.kv, fakeClock)
+	}
 	h := conformance.Harness{
 		FakeClock:    fakeClock,
 		Capabilities: conformance.Capabilities{MaxValueSize: maxValue},
 	}
 	h.NewStorage = func(t *testing.T, now func() time.Time) session.Storage {
-		ref := newRefStore(now, maxValue)
+		ref := newRefStore(now)
 		if f == nil {
 			return ref
 		}
@@ -483,6 +563,24 @@ func harnessFor(f *fault, fakeClock bool) conformance.Harness {
 		return st.(interface{ ref() *refStore }).ref().indexSize(name, audience, subject), nil
 	}
 	return h
+}
+
+// kvHarness is the harness of a kvStore with faults f (none: correct).
+func kvHarness(f kvFaults, fakeClock bool) conformance.Harness {
+	return conformance.Harness{
+		FakeClock: fakeClock,
+		NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
+			return newKVStore(now, f)
+		},
+		Capabilities: conformance.Capabilities{
+			IndexSize: func(_ context.Context, s session.Storage, name, audience, subject string) (int, error) {
+				return s.(*kvStore).indexSize(name, audience, subject), nil
+			},
+		},
+		DamageIndex: func(_ context.Context, s session.Storage, name, audience, subject string) error {
+			return s.(*kvStore).damageIndex(name, audience, subject)
+		},
+	}
 }
 
 // indexTTLReset gives an index item the TTL of its last write, as an EXPIRE
@@ -535,5 +633,6 @@ func (w longTTLVanishes) Set(ctx context.Context, name, key string, value []byte
 
 // noopClose has a Close that does nothing.
 type noopClose struct{ wrapper }
+
 
 func (noopClose) Close() error { return nil }

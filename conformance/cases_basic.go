@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,13 +69,14 @@ func roundTripCases() []testCase {
 			e.mustGet("2.1 (modifying the slice Get returned must not change the stored value)", k, v)
 		}},
 		{name: "OddKeys", fn: func(t *testing.T, e *env) {
-			// Keys a caller may use without metadata: delimiters, spaces,
-			// percent signs, non-ASCII. The memcached driver escapes them
-			// (contract 4.3); every driver must store them.
-			for _, k := range []string{"a:b", "a;b", "with space", "percent%41", "ünïcødé", "x", strings.Repeat("k", 100)} {
+			// Keys a caller may use without metadata: ';', spaces, percent
+			// signs, non-ASCII, control bytes (only ':' is refused, contract
+			// section 3). The memcached driver escapes them (contract 4.3);
+			// every driver must store them.
+			for _, k := range []string{"a;b", "with space", "percent%41", "ünïcødé", "x", "tab\there", strings.Repeat("k", 100)} {
 				v := e.value()
 				e.set(k, v, longTTL, session.SetOptions{})
-				e.mustGet("2.1/2.13 (a key without metadata may hold ':', ';', spaces, '%' and non-ASCII)", k, v)
+				e.mustGet("2.1/2.13 (a key without metadata may hold ';', spaces, '%', control bytes and non-ASCII)", k, v)
 			}
 		}},
 	}
@@ -132,7 +134,7 @@ func expiryCases() []testCase {
 			for _, ttl := range []time.Duration{30*24*time.Hour + time.Second, 31 * 24 * time.Hour, 400 * 24 * time.Hour} {
 				k, v := e.key(), e.value()
 				now := e.now()
-				e.set(k, v, ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+				e.setAt(now, k, v, ttl, session.SetOptions{Metadata: pairs(audA, subX)})
 				e.mustGet(fmt.Sprintf("2.3 (a session with ttl %v, over 30 days, is there at once)", ttl), k, v)
 				got := e.list(cookie, audA, subX)
 				if exp, ok := got[k]; !ok || exp != expiry(now, ttl) {
@@ -210,15 +212,11 @@ func deleteCases() []testCase {
 func closeCases() []testCase {
 	return []testCase{
 		{name: "IdempotentThenErrClosed", fn: func(t *testing.T, e *env) {
-			c, ok := e.raw.(interface{ Close() error })
-			if !ok {
-				t.Skip("the Storage has no Close() error method")
-			}
 			k := e.key()
 			e.set(k, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
 			for i := range 2 {
-				if err := c.Close(); err != nil {
-					t.Fatalf("Close #%d failed: %v; Close must be idempotent", i+1, err)
+				if err := e.s.Close(); err != nil {
+					t.Fatalf("contract 2.16: Close #%d failed: %v; Close must be idempotent", i+1, err)
 				}
 			}
 			for _, op := range []struct {
@@ -233,7 +231,7 @@ func closeCases() []testCase {
 				{"ReadMetadata", func() error { _, err := e.s.ReadMetadata(e.ctx, cookie, audA, subX, e.now()); return err }},
 			} {
 				if err := op.call(); !errors.Is(err, session.ErrClosed) {
-					t.Errorf("%s after Close: want an error matching session.ErrClosed, got %v", op.name, err)
+					t.Errorf("contract 2.16: %s after Close: want an error matching session.ErrClosed, got %v", op.name, err)
 				}
 			}
 		}},
@@ -254,6 +252,58 @@ func nameCases() []testCase {
 			}
 			e.mustMissNamed("2.9", remember, k, "the deleted session is gone")
 			e.mustGetNamed("2.9 (deleting under one name leaves the other name's session)", cookie, k, v1)
+		}},
+		{name: "IndexIsNoSession", fn: func(t *testing.T, e *env) {
+			// Version 1 joined raw parts: Get("session", "default:alice")
+			// read alice's index (her session keys), a Set of that key
+			// overwrote it and a Delete removed it (contract 2.20). Every
+			// spelling of an index's name as a key is refused or misses.
+			k := e.key()
+			md := pairs(audA, subX)
+			e.set(k, e.value(), longTTL, session.SetOptions{Metadata: md})
+			b64 := base64.RawURLEncoding.EncodeToString
+			for _, guess := range []string{audA + ":" + subX, b64([]byte(audA)) + ":" + b64([]byte(subX))} {
+				got, err := e.s.Get(e.ctx, cookie, guess)
+				if err == nil {
+					t.Fatalf("contract 2.20: Get of a key spelling an index's name returned %d bytes: an index must never be readable as a session", len(got))
+				}
+				e.mustReject("2.20", "Get", "key", err, false)
+				e.mustReject("2.20", "Set", "key", e.s.Set(e.ctx, cookie, guess, e.value(), longTTL, e.now(), session.SetOptions{}), false)
+				e.mustReject("2.20", "Delete", "key", e.s.Delete(e.ctx, cookie, guess, e.now(), nil), false)
+			}
+			// The name slot cannot be used to reach it either.
+			_, err := e.s.Get(e.ctx, cookie+":"+audA, subX)
+			e.mustReject("2.20", "Get", "name", err, false)
+			e.mustList("2.20", cookie, audA, subX, keys(k), "no Set, Get or Delete of a colliding name touches the index")
+		}},
+		{name: "PairsNeverShareAnIndex", fn: func(t *testing.T, e *env) {
+			// ("a:b", "c") and ("a", "b:c") joined into one name in version 1.
+			k1, k2, k3 := e.key(), e.key(), e.key()
+			e.set(k1, e.value(), longTTL, session.SetOptions{Metadata: pairs("a:b", "c")})
+			e.set(k2, e.value(), longTTL, session.SetOptions{Metadata: pairs("a", "b:c")})
+			e.set(k3, e.value(), longTTL, session.SetOptions{Metadata: pairs("ab", "c")})
+			e.mustList("2.20", cookie, "a:b", "c", keys(k1), "the pair (\"a:b\", \"c\") has an index of its own")
+			e.mustList("2.20", cookie, "a", "b:c", keys(k2), "the pair (\"a\", \"b:c\") has an index of its own")
+			e.mustList("2.20", cookie, "ab", "c", keys(k3), "the pair (\"ab\", \"c\") has an index of its own")
+		}},
+		{name: "PairsHoldAnyBytes", fn: func(t *testing.T, e *env) {
+			// Audiences and subjects are the caller's plain strings; drivers
+			// encode them, so separators, control bytes and invalid UTF-8
+			// are fine and stay apart.
+			odd := []string{"a:b;c", "with space", "nul\x00byte", "\xff\xfe", "ünïcødé", "%3A"}
+			ks := make([]string, len(odd))
+			for i, sub := range odd {
+				ks[i] = e.key()
+				e.set(ks[i], e.value(), longTTL, session.SetOptions{Metadata: pairs(sub, sub)})
+			}
+			for i, sub := range odd {
+				e.mustList("2.7/2.20", cookie, sub, sub, keys(ks[i]), fmt.Sprintf("odd audience and subject #%d are stored and kept apart", i))
+			}
+			n, err := session.RevokeAll(e.ctx, e.s, cookie, odd[0], odd[0], e.now())
+			if err != nil || n != 1 {
+				t.Fatalf("contract 2.7: RevokeAll of an odd pair revoked %d sessions (error %v), want 1", n, err)
+			}
+			e.mustMiss("2.6", ks[0], "RevokeAll of an odd pair deletes its session")
 		}},
 		{name: "HostPrefixedName", fn: func(t *testing.T, e *env) {
 			k, v := e.key(), e.value()

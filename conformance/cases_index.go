@@ -24,7 +24,7 @@ func indexCases() []testCase {
 		{name: "ListsKeyWithExpiry", fn: func(t *testing.T, e *env) {
 			k := e.key()
 			now := e.now()
-			e.set(k, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.mustList("2.7", cookie, audA, subX, map[string]int64{k: expiry(now, longTTL)}, "the key is listed with expiry now+ttl in whole Unix seconds")
 		}},
 		{name: "SeveralKeysOneSubject", fn: func(t *testing.T, e *env) {
@@ -32,7 +32,7 @@ func indexCases() []testCase {
 			for _, ttl := range []time.Duration{time.Minute, 2 * time.Minute, time.Hour} {
 				k := e.key()
 				now := e.now()
-				e.set(k, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+				e.setAt(now, k, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
 				want[k] = expiry(now, ttl)
 			}
 			e.mustList("2.7", cookie, audA, subX, want, "every session of the subject is listed with its own expiry")
@@ -45,16 +45,43 @@ func indexCases() []testCase {
 			e.mustList("2.7", cookie, audA, subY, keys(), "metadata (A,x),(B,y) must not list the key under (A,y)")
 			e.mustList("2.7", cookie, audB, subX, keys(), "metadata (A,x),(B,y) must not list the key under (B,x)")
 		}},
-		{name: "ExpiryIsNowPlusTTLInWholeSeconds", fn: func(t *testing.T, e *env) {
-			// now is deliberately not a whole second: the expiry is
-			// now.Unix()+ttl, the fraction of now dropped.
+		{name: "ExpiryRoundedUpFromFractionalNow", fn: func(t *testing.T, e *env) {
+			// now is deliberately not a whole second: the listed expiry is
+			// now+ttl rounded up, the fraction of now counted (contract
+			// 2.18), so that it never precedes the session's end.
+			now := e.now()
 			if e.clock != nil {
 				e.advance(700 * time.Millisecond)
+				now = e.now()
+			} else if now.Nanosecond() == 0 {
+				now = now.Add(time.Millisecond)
 			}
 			k := e.key()
-			now := e.now()
-			e.set(k, e.value(), 90*time.Second, session.SetOptions{Metadata: pairs(audA, subX)})
-			e.mustList("2.7", cookie, audA, subX, map[string]int64{k: now.Unix() + 90}, "expiry = now+ttl in whole Unix seconds")
+			e.setAt(now, k, e.value(), 90*time.Second, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.mustList("2.18", cookie, audA, subX, map[string]int64{k: now.Unix() + 91}, "expiry = now+ttl rounded up: a now with a fraction of a second ends a second later")
+		}},
+		{name: "ListedWhileReadableAtFractionalNow", timed: true, fn: func(t *testing.T, e *env) {
+			// Set at T+0.5 s with ttl 10 s: at T+10.2 s the session is still
+			// readable, so it must still be listed (contract 2.18; version 1
+			// listed it until T+10 only, and RevokeAll missed it).
+			k := e.key()
+			ttl := e.shortTTL()
+			md := pairs(audA, subX)
+			if e.clock != nil {
+				e.advance(500 * time.Millisecond)
+			} else {
+				e.waitUntil(e.now().Truncate(time.Second).Add(1500 * time.Millisecond))
+			}
+			setAt := e.now()
+			e.setAt(setAt, k, e.value(), ttl, session.SetOptions{Metadata: md})
+			e.waitUntil(setAt.Add(ttl - 300*time.Millisecond))
+			_, err := e.s.Get(e.ctx, cookie, k)
+			if e.clock != nil && err != nil {
+				t.Fatalf("contract 2.3: a session is readable until its ttl has passed, got %v", err)
+			}
+			if err == nil { // a server counting whole seconds may have ended it
+				e.mustListReadable("2.18", cookie, md[0], []string{k}, "a session readable 9.7 s into its 10 s (set at a half second) must be listed")
+			}
 		}},
 		{name: "SubSecondTTLRoundedUp", timed: true, fn: func(t *testing.T, e *env) {
 			k1, k2 := e.key(), e.key()
@@ -64,8 +91,8 @@ func indexCases() []testCase {
 				e.waitUntil(e.now().Truncate(time.Second).Add(time.Second))
 			}
 			now := e.now()
-			e.set(k1, e.value(), 1500*time.Millisecond, session.SetOptions{Metadata: pairs(audA, subX)})
-			e.set(k2, e.value(), 1*time.Millisecond, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k1, e.value(), 1500*time.Millisecond, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k2, e.value(), 1*time.Millisecond, session.SetOptions{Metadata: pairs(audA, subX)})
 			got := e.list(cookie, audA, subX)
 			// The two Sets may straddle a second with the real clock.
 			for _, c := range []struct {
@@ -101,14 +128,14 @@ func indexCases() []testCase {
 			e.set(k, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.pastTTL(ttl)
 			now := e.now()
-			e.set(k1, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k1, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.mustList("2.8", cookie, audA, subX, map[string]int64{k1: expiry(now, longTTL)}, "an expired entry is not listed; a later write to the index must not bring it back")
 		}},
 		{name: "RotatedKeyGone", fn: func(t *testing.T, e *env) {
 			old, k := e.key(), e.key()
 			e.set(old, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
 			now := e.now()
-			e.set(k, e.value(), longTTL, session.SetOptions{OldKey: old, StaleTTL: e.staleTTL(), Metadata: pairs(audA, subX)})
+			e.setAt(now, k, e.value(), longTTL, session.SetOptions{OldKey: old, StaleTTL: e.staleTTL(), Metadata: pairs(audA, subX)})
 			e.mustList("2.8", cookie, audA, subX, map[string]int64{k: expiry(now, longTTL)}, "a key rotated away leaves the index at once, even while it is still readable")
 		}},
 		{name: "DeletedKeyGone", fn: func(t *testing.T, e *env) {
@@ -125,10 +152,10 @@ func indexCases() []testCase {
 			k := e.key()
 			e.set(k, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
 			now := e.now()
-			e.set(k, e.value(), time.Minute, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k, e.value(), time.Minute, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.mustList("2.8", cookie, audA, subX, map[string]int64{k: expiry(now, time.Minute)}, "rewriting a key with a shorter ttl changes its expiry: the last write wins")
 			now = e.now()
-			e.set(k, e.value(), 2*time.Hour, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, k, e.value(), 2*time.Hour, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.mustList("2.8", cookie, audA, subX, map[string]int64{k: expiry(now, 2*time.Hour)}, "rewriting a key with a longer ttl changes its expiry: the last write wins")
 		}},
 		{name: "LastWriteWinsShorterExpires", timed: true, fn: func(t *testing.T, e *env) {
@@ -146,8 +173,8 @@ func indexCases() []testCase {
 			long, short := e.key(), e.key()
 			ttl := e.shortTTL()
 			now := e.now()
-			e.set(long, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
-			e.set(short, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, long, e.value(), longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			e.setAt(now, short, e.value(), ttl, session.SetOptions{Metadata: pairs(audA, subX)})
 			e.pastTTL(ttl)
 			e.mustList("2.12", cookie, audA, subX, map[string]int64{long: expiry(now, longTTL)}, "an index item never expires while it still lists a live key, even when a later write had a shorter ttl")
 		}},
@@ -254,6 +281,35 @@ func indexCases() []testCase {
 			}
 			if missing > 0 || len(got) != len(ks) {
 				t.Fatalf("contract 2.11: after %d concurrent Sets with the same metadata the index lists %d keys, %d of the written keys are missing (lost updates)", len(ks), len(got), missing)
+			}
+		}},
+		{name: "DamageHidesNothing", fn: func(t *testing.T, e *env) {
+			damage := e.h.DamageIndex
+			if damage == nil {
+				t.Skip("Harness.DamageIndex is nil: the driver keeps no raw index bytes to damage")
+			}
+			md := pairs(audA, subX)
+			k1, k2, k3, k4 := e.key(), e.key(), e.key(), e.key()
+			e.set(k1, e.value(), longTTL, session.SetOptions{Metadata: md})
+			e.set(k2, e.value(), longTTL, session.SetOptions{Metadata: md}) // the writer now knows the index
+			if err := damage(e.ctx, e.raw, cookie, audA, subX); err != nil {
+				t.Fatalf("Harness.DamageIndex failed: %v", err)
+			}
+			e.set(k3, e.value(), longTTL, session.SetOptions{Metadata: md}) // written after the damage
+			e.mustListDamaged("2.19", md[0], keys(k1, k2, k3), "an index damaged by a torn or foreign write hides no well-formed entry, before or after the damage")
+			e.set(k4, e.value(), longTTL, session.SetOptions{Metadata: md})
+			got, err := e.s.ReadMetadata(e.ctx, cookie, audA, subX, e.now())
+			if err != nil {
+				t.Fatalf("contract 2.19: after a read saw the damage, the next write must repair the index; ReadMetadata still fails: %v", err)
+			}
+			for i, k := range []string{k1, k2, k3, k4} {
+				if _, ok := got[k]; !ok {
+					t.Fatalf("contract 2.19: the write that repaired the index dropped the well-formed live entry of session %d", i+1)
+				}
+			}
+			n, err := session.RevokeAll(e.ctx, e.s, cookie, audA, subX, e.now())
+			if err != nil || n != 4 {
+				t.Fatalf("contract 2.19: RevokeAll after the repair revoked %d sessions (error %v), want 4", n, err)
 			}
 		}},
 		{name: "BoundedAfterRotations", timed: true, heavy: true, fn: func(t *testing.T, e *env) {

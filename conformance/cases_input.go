@@ -47,9 +47,12 @@ func badSets() []badSet {
 			a.opts.OldKey = e.storedOld("")
 			a.opts.StaleTTL = -time.Second
 		}},
+		{name: "NameWithColon", arg: "name", prepare: func(e *env, a *setArgs) { a.name = cookie + ":x" }},
+		{name: "KeyWithColon", arg: "key", prepare: func(e *env, a *setArgs) { a.key += ":x"; a.opts.Metadata = nil }},
 		{name: "KeyWithColonAndMetadata", arg: "key", prepare: func(e *env, a *setArgs) { a.key += ":x" }},
 		{name: "KeyWithSemicolonAndMetadata", arg: "key", prepare: func(e *env, a *setArgs) { a.key += ";x" }},
-		{name: "OldKeyWithColonAndMetadata", arg: "oldkey", prepare: func(e *env, a *setArgs) { a.opts.OldKey = e.storedOld(":x") }},
+		{name: "OldKeyWithColon", arg: "oldkey", prepare: func(e *env, a *setArgs) { a.opts.OldKey = e.key() + ":x"; a.opts.Metadata = nil }},
+		{name: "OldKeyWithColonAndMetadata", arg: "oldkey", prepare: func(e *env, a *setArgs) { a.opts.OldKey = e.key() + ":x" }},
 		{name: "OldKeyWithSemicolonAndMetadata", arg: "oldkey", prepare: func(e *env, a *setArgs) { a.opts.OldKey = e.storedOld(";x") }},
 		{name: "ValueOverMaxValueSize", arg: "value", tooLarge: true, prepare: func(e *env, a *setArgs) {
 			n := e.h.Capabilities.MaxValueSize + 1
@@ -60,7 +63,7 @@ func badSets() []badSet {
 
 // storedOld stores a session to rotate away from and returns its key: a
 // fresh key plus suffix. A plain key is stored with metadata (A,x); a key
-// with a suffix such as ":x" cannot be indexed and is stored without.
+// with a suffix such as ";x" cannot be indexed and is stored without.
 func (e *env) storedOld(suffix string) string {
 	e.t.Helper()
 	k, v := e.key()+suffix, e.value()
@@ -85,11 +88,11 @@ func badInputCases() []testCase {
 			err := e.s.Set(e.ctx, a.name, a.key, a.value, a.ttl, e.now(), a.opts)
 			e.mustReject("2.13", "Set", b.arg, err, b.tooLarge)
 			// Nothing was written.
-			if a.name != "" && a.key != "" {
+			if a.name != "" && a.key != "" && !strings.Contains(a.name+a.key, ":") {
 				e.mustMissNamed("2.13", a.name, a.key, "a rejected Set must write nothing")
 			}
 			want := keys()
-			if e.old != nil && session.IndexableKey(a.opts.OldKey) {
+			if e.old != nil && !strings.ContainsAny(e.old.key, ":;") {
 				want = keys(e.old.key) // the old key's own index entry stays
 			}
 			e.mustList("2.13", cookie, audA, subX, want, "a rejected Set must not touch any index")
@@ -143,11 +146,45 @@ func badInputCases() []testCase {
 			e.mustGet("2.13 (a rejected Delete deletes nothing)", k, v)
 			e.mustList("2.13", cookie, audA, subX, keys(k), "a rejected Delete must not touch any index")
 		}},
-		testCase{name: "Delete/KeyWithColonAndMetadata", fn: func(t *testing.T, e *env) {
-			k, v := e.key()+":x", e.value()
+		testCase{name: "Delete/KeyWithSemicolonAndMetadata", fn: func(t *testing.T, e *env) {
+			k, v := e.key()+";x", e.value()
 			e.set(k, v, longTTL, session.SetOptions{})
 			e.mustReject("2.13", "Delete", "key", e.s.Delete(e.ctx, cookie, k, e.now(), pairs(audA, subX)), false)
 			e.mustGet("2.13 (a rejected Delete deletes nothing)", k, v)
+		}},
+		testCase{name: "Get/KeyWithColon", fn: func(t *testing.T, e *env) {
+			_, err := e.s.Get(e.ctx, cookie, e.key()+":x")
+			e.mustReject("2.13/3", "Get", "key", err, false)
+		}},
+		testCase{name: "Get/NameWithColon", fn: func(t *testing.T, e *env) {
+			_, err := e.s.Get(e.ctx, cookie+":x", e.key())
+			e.mustReject("2.13/3", "Get", "name", err, false)
+		}},
+		testCase{name: "Delete/KeyWithColon", fn: func(t *testing.T, e *env) {
+			e.mustReject("2.13/3", "Delete", "key", e.s.Delete(e.ctx, cookie, e.key()+":x", e.now(), nil), false)
+		}},
+		testCase{name: "Delete/NameWithColon", fn: func(t *testing.T, e *env) {
+			e.mustReject("2.13/3", "Delete", "name", e.s.Delete(e.ctx, cookie+":x", e.key(), e.now(), nil), false)
+		}},
+		testCase{name: "ReadMetadata/NameWithColon", fn: func(t *testing.T, e *env) {
+			_, err := e.s.ReadMetadata(e.ctx, cookie+":x", audA, subX, e.now())
+			e.mustReject("2.13/3", "ReadMetadata", "name", err, false)
+		}},
+		testCase{name: "Set/OversizedOverwriteKeepsOld", fn: func(t *testing.T, e *env) {
+			// A write the backend would refuse must be refused before it is
+			// sent: memcached drops the previous value when it rejects an
+			// item as too large, which logs the user out (contract 2.21).
+			n := e.h.Capabilities.MaxValueSize
+			if n == 0 {
+				t.Skip("Capabilities.MaxValueSize is 0 (unlimited)")
+			}
+			k, v := e.key(), e.value()
+			e.set(k, v, longTTL, session.SetOptions{Metadata: pairs(audA, subX)})
+			big := bytes.Repeat(e.value(), n/30+2)[:n+1]
+			err := e.s.Set(e.ctx, cookie, k, big, longTTL, e.now(), session.SetOptions{Metadata: pairs(audA, subX)})
+			e.mustReject("2.21", "Set", "value", err, true)
+			e.mustGet("2.21 (a rejected overwrite leaves the previous value intact)", k, v)
+			e.mustList("2.21", cookie, audA, subX, keys(k), "a rejected overwrite leaves the index alone")
 		}},
 		testCase{name: "ReadMetadata/EmptyName", fn: func(t *testing.T, e *env) {
 			_, err := e.s.ReadMetadata(e.ctx, "", audA, subX, e.now())

@@ -13,7 +13,12 @@ import (
 	"time"
 
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
+
+// FakeStart is where every subtest's fake clock starts (Harness.FakeClock):
+// a whole second, so that expiries computed from it are exact.
+var FakeStart = time.Unix(1700000000, 0)
 
 // Harness tells Run how to build the driver under test.
 type Harness struct {
@@ -30,6 +35,15 @@ type Harness struct {
 	// Capabilities declares the driver's limits and deliberate deviations.
 	// The zero value is the strict contract.
 	Capabilities Capabilities
+	// DamageIndex, when set, damages the stored index of (name, audience,
+	// subject) in s, the Storage that NewStorage returned, the way a torn or
+	// foreign write would: it appends bytes no index parser understands (or
+	// corrupts the item in another way the backend allows). The suite then
+	// checks contract 2.19: the damage hides no well-formed entry, and the
+	// next write repairs the index without dropping one. Drivers that keep
+	// no raw index bytes (maps, sorted sets, tables) leave it nil and the
+	// case is skipped.
+	DamageIndex func(ctx context.Context, s session.Storage, name, audience, subject string) error
 }
 
 // Capabilities declares what a driver may do differently from the strict
@@ -137,6 +151,7 @@ func groups() []group {
 		{"Errors", errorCases()},
 		{"RevokeAll", revokeCases()},
 		{"Concurrency", concurrencyCases()},
+		{"Revocation", revocationCases()},
 		{"Close", closeCases()},
 	}
 }
@@ -156,7 +171,7 @@ const (
 type env struct {
 	t     *testing.T
 	h     Harness
-	clock *fakeClock // nil with the real clock
+	clock *driver.ManualClock // nil with the real clock
 	raw   session.Storage
 	s     session.Storage // raw, checked for panics and leaked secrets
 	ctx   context.Context
@@ -175,7 +190,7 @@ func newEnv(t *testing.T, h Harness) *env {
 	e := &env{t: t, h: h, ctx: t.Context(), sec: &secrets{}}
 	now := time.Now
 	if h.FakeClock {
-		e.clock = newFakeClock()
+		e.clock = driver.NewManualClock(FakeStart)
 		now = e.clock.Now
 	}
 	e.raw = h.NewStorage(t, now)
@@ -197,7 +212,7 @@ func (e *env) now() time.Time {
 // advance lets d pass: it moves the fake clock or sleeps.
 func (e *env) advance(d time.Duration) {
 	if e.clock != nil {
-		e.clock.Add(d)
+		e.clock.Advance(d)
 		return
 	}
 	time.Sleep(d)
@@ -271,7 +286,19 @@ func (e *env) set(key string, value []byte, ttl time.Duration, opts session.SetO
 
 func (e *env) setNamed(name, key string, value []byte, ttl time.Duration, opts session.SetOptions) {
 	e.t.Helper()
-	if err := e.s.Set(e.ctx, name, key, value, ttl, e.now(), opts); err != nil {
+	e.setNamedAt(e.now(), name, key, value, ttl, opts)
+}
+
+// setAt stores with the given now, for cases that compute the listed
+// expiry from it.
+func (e *env) setAt(now time.Time, key string, value []byte, ttl time.Duration, opts session.SetOptions) {
+	e.t.Helper()
+	e.setNamedAt(now, cookie, key, value, ttl, opts)
+}
+
+func (e *env) setNamedAt(now time.Time, name, key string, value []byte, ttl time.Duration, opts session.SetOptions) {
+	e.t.Helper()
+	if err := e.s.Set(e.ctx, name, key, value, ttl, now, opts); err != nil {
 		e.t.Fatalf("Set(name %q, ttl %v) failed: %v", name, ttl, err)
 	}
 }
@@ -353,6 +380,50 @@ func (e *env) mustList(rule, name, audience, subject string, want map[string]int
 	}
 }
 
+// mustListReadable asserts the revocation guarantee (contract 2.17) for
+// ks: each key that Get can still return is listed under pair p.
+func (e *env) mustListReadable(rule, name string, p session.Pair, ks []string, why string) {
+	e.t.Helper()
+	if bad := e.readableUnlisted(name, p, ks); len(bad) > 0 {
+		e.t.Fatalf("contract %s: %s readable but not listed by ReadMetadata(name %q, audience %q, subject %q): RevokeAll would miss it (%s)",
+			rule, strings.Join(bad, ", "), name, p.Audience, p.Subject, why)
+	}
+}
+
+// readableUnlisted returns the labels of the keys of ks that Get returns
+// but ReadMetadata(name, p) does not list.
+func (e *env) readableUnlisted(name string, p session.Pair, ks []string) []string {
+	e.t.Helper()
+	listed := e.list(name, p.Audience, p.Subject)
+	var bad []string
+	for _, k := range ks {
+		if _, err := e.s.Get(e.ctx, name, k); err == nil {
+			if _, ok := listed[k]; !ok {
+				bad = append(bad, e.sec.label(k))
+			}
+		} else if !errors.Is(err, session.ErrNotFound) {
+			e.t.Fatalf("Get failed: %v", err)
+		}
+	}
+	return bad
+}
+
+// mustListDamaged asserts that a possibly damaged index lists at least
+// want: its error, if any, must match session.ErrCorruptIndex and come with
+// the entries (contract 2.19).
+func (e *env) mustListDamaged(rule string, p session.Pair, want map[string]int64, why string) {
+	e.t.Helper()
+	got, err := e.s.ReadMetadata(e.ctx, cookie, p.Audience, p.Subject, e.now())
+	if err != nil && !errors.Is(err, session.ErrCorruptIndex) {
+		e.t.Fatalf("contract %s: ReadMetadata of a damaged index failed with an error that does not match session.ErrCorruptIndex: %v", rule, err)
+	}
+	for k := range want {
+		if _, ok := got[k]; !ok {
+			e.t.Fatalf("contract %s: ReadMetadata (error %v) does not list %s: %s", rule, err, e.sec.label(k), why)
+		}
+	}
+}
+
 func keys(k ...string) map[string]int64 {
 	m := make(map[string]int64, len(k))
 	for _, k := range k {
@@ -361,15 +432,16 @@ func keys(k ...string) map[string]int64 {
 	return m
 }
 
-// expiry is the index expiry contract 2.7 prescribes: now+ttl in whole Unix
-// seconds, a fraction of a second rounded up. Computed here independently of
-// the session package, which drivers use.
+// expiry is the index expiry contracts 2.7 and 2.18 prescribe: now+ttl
+// rounded up to the whole Unix second, a fraction of now counted. Computed
+// here independently of the driver toolkit, which drivers use.
 func expiry(now time.Time, ttl time.Duration) int64 {
-	s := int64(ttl / time.Second)
-	if ttl%time.Second != 0 {
+	end := now.Add(ttl)
+	s := end.Unix()
+	if end.Nanosecond() != 0 {
 		s++
 	}
-	return now.Unix() + s
+	return s
 }
 
 // secrets are the session keys and values a subtest used; none may appear
@@ -488,4 +560,9 @@ func (c *checked) Delete(ctx context.Context, name, key string, now time.Time, m
 func (c *checked) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (_ map[string]time.Time, err error) {
 	defer c.guard("ReadMetadata", &err)
 	return c.s.ReadMetadata(ctx, name, audience, subject, now)
+}
+
+func (c *checked) Close() (err error) {
+	defer c.guard("Close", &err)
+	return c.s.Close()
 }

@@ -30,6 +30,13 @@ func TestReferenceDriver(t *testing.T) {
 	conformance.Run(t, harnessFor(nil, true))
 }
 
+// TestKVStore shows that a key-value store that writes its items in the
+// order contract 2.17 prescribes and reads damaged indexes as contract 2.19
+// says passes the suite, the damaged-index case included.
+func TestKVStore(t *testing.T) {
+	conformance.Run(t, kvHarness(kvFaults{}, true))
+}
+
 // TestReferenceDriverRealClock runs the suite with the real clock, sleeping,
 // as it runs against a real server.
 func TestReferenceDriverRealClock(t *testing.T) {

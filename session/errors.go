@@ -18,8 +18,10 @@ var (
 	// kind of invalid argument: an error matching it also matches
 	// ErrInvalidArgument.
 	ErrTooLarge = errors.New("session: over the size limit")
-	// ErrCorruptIndex reports an index item that cannot be parsed. The next
-	// write to that index repairs it.
+	// ErrCorruptIndex reports an index holding bytes that are not index
+	// entries (a torn or foreign write). ReadMetadata still returns every
+	// well-formed entry beside it, and the next write to that index repairs
+	// it.
 	ErrCorruptIndex = errors.New("session: corrupt index")
 	// ErrFull reports a store that holds as many entries as it was allowed
 	// to and had nothing expired to make room.
@@ -29,7 +31,9 @@ var (
 )
 
 // ArgumentError describes one invalid argument. It names the argument and
-// the rule it broke, never the argument's value.
+// the rule it broke, never the argument's value. Drivers build it through
+// the session/driver toolkit, so that all of them report the same inputs the
+// same way.
 type ArgumentError struct {
 	// Arg is the argument's name: "name", "key", "value", "ttl",
 	// "opts.OldKey", "opts.StaleTTL", "metadata[1].Subject", …
@@ -53,15 +57,4 @@ func (e *ArgumentError) Error() string {
 // was exceeded.
 func (e *ArgumentError) Is(target error) bool {
 	return target == ErrInvalidArgument || (e.Limit > 0 && target == ErrTooLarge)
-}
-
-func invalid(arg, reason string) error {
-	return &ArgumentError{Arg: arg, Reason: reason}
-}
-
-// TooLarge returns the error for arg being over limit bytes. Drivers use it
-// for their own limits (item size, key length on the wire) so that every
-// driver reports limits the same way.
-func TooLarge(arg string, limit int) error {
-	return &ArgumentError{Arg: arg, Reason: "too large", Limit: limit}
 }

@@ -20,7 +20,6 @@ func TestArgumentError(t *testing.T) {
 	}{
 		{"plain", &session.ArgumentError{Arg: "ttl", Reason: "must be positive"}, "session: invalid ttl: must be positive", false},
 		{"limit", &session.ArgumentError{Arg: "value", Reason: "too large", Limit: 1024}, "session: invalid value: too large (limit 1024 bytes)", true},
-		{"TooLarge", session.TooLarge("value", 1048576).(*session.ArgumentError), "session: invalid value: too large (limit 1048576 bytes)", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,16 +33,6 @@ func TestArgumentError(t *testing.T) {
 			assert.Same(t, tt.err, ae)
 		})
 	}
-}
-
-func TestTooLarge(t *testing.T) {
-	err := session.TooLarge("key", 250)
-	assert.ErrorIs(t, err, session.ErrTooLarge)
-	assert.ErrorIs(t, err, session.ErrInvalidArgument)
-	var ae *session.ArgumentError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, session.ArgumentError{Arg: "key", Reason: "too large", Limit: 250}, *ae)
-	assert.Contains(t, err.Error(), "250")
 }
 
 func TestSentinelsAreDistinct(t *testing.T) {

@@ -12,17 +12,6 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-func ExampleNaming() {
-	n := session.Naming{Prefix: "sessions"}
-	fmt.Println(n.SessionKey("session", "K"))
-	fmt.Println(n.IndexKey("session", "default", "alice"))
-	fmt.Println(session.Naming{Suffix: "v2"}.SessionKey("remember", "K"))
-	// Output:
-	// sessions:session:K
-	// sessions:session:default:alice
-	// remember:K:v2
-}
-
 func ExampleRevokeAll() {
 	ctx := context.Background()
 	store := memory.New()
@@ -50,7 +39,7 @@ func ExampleRevokeAll() {
 func ExampleStorage() {
 	ctx := context.Background()
 	var store session.Storage = memory.New()
-	defer store.(*memory.Store).Close()
+	defer store.Close()
 
 	now := time.Unix(1700000000, 0)
 	alice := []session.Pair{{Audience: "default", Subject: "alice"}}

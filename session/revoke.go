@@ -18,16 +18,24 @@ import (
 // those until it expires, although it no longer exists; pass those pairs to
 // Delete yourself where that matters. RevokeAll goes on past a failed delete
 // and returns the failures joined, so one bad key does not keep the others
-// alive; a cancelled ctx stops it.
+// alive; a cancelled ctx stops it. An index reported damaged
+// (ErrCorruptIndex) still has its well-formed entries revoked, and those
+// deletes repair it; the damage is then not an error.
+//
+// A key rotated away less than its StaleTTL ago is no longer listed and so
+// is not revoked; it ends by itself at most StaleTTL later.
 func RevokeAll(ctx context.Context, s Storage, name, audience, subject string, now time.Time) (int, error) {
-	if err := CheckContext(ctx); err != nil {
+	switch {
+	case ctx == nil:
+		return 0, fmt.Errorf("session: revoke all: %w", &ArgumentError{Arg: "ctx", Reason: "must not be nil"})
+	case s == nil:
+		return 0, fmt.Errorf("session: revoke all: %w", &ArgumentError{Arg: "s", Reason: "must not be nil"})
+	}
+	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("session: revoke all: %w", err)
 	}
-	if s == nil {
-		return 0, fmt.Errorf("session: revoke all: %w", invalid("s", "must not be nil"))
-	}
 	live, err := s.ReadMetadata(ctx, name, audience, subject, now)
-	if err != nil {
+	if err != nil && !(errors.Is(err, ErrCorruptIndex) && live != nil) {
 		return 0, fmt.Errorf("session: revoke all: %w", err)
 	}
 	md := []Pair{{Audience: audience, Subject: subject}}

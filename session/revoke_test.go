@@ -147,9 +147,45 @@ func TestRevokeAllNilArguments(t *testing.T) {
 	var nilCtx context.Context
 	n, err := session.RevokeAll(nilCtx, newMemory(t), "session", "a", "s", now)
 	assert.Zero(t, n)
-	requireArgError(t, err, "ctx")
+	var ae *session.ArgumentError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "ctx", ae.Arg)
 
 	n, err = session.RevokeAll(context.Background(), nil, "session", "a", "s", now)
 	assert.Zero(t, n)
-	requireArgError(t, err, "s")
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "s", ae.Arg)
+}
+
+// damaged reports its index as damaged: the entries come with an error
+// matching ErrCorruptIndex (contract 2.19).
+type damaged struct{ session.Storage }
+
+func (d damaged) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {
+	live, err := d.Storage.ReadMetadata(ctx, name, audience, subject, now)
+	if err != nil {
+		return nil, err
+	}
+	return live, fmt.Errorf("driver: read metadata: %w: 7 unreadable bytes", session.ErrCorruptIndex)
+}
+
+func TestRevokeAllRevokesWhatADamagedIndexLists(t *testing.T) {
+	ctx := context.Background()
+	s := newMemory(t)
+	alice := []session.Pair{{Audience: "default", Subject: "alice"}}
+	for i := range 2 {
+		require.NoError(t, s.Set(ctx, "session", key(i), []byte("a"), time.Hour, now, session.SetOptions{Metadata: alice}))
+	}
+	n, err := session.RevokeAll(ctx, damaged{s}, "session", "default", "alice", now)
+	require.NoError(t, err, "the damage is repaired by the deletes: not an error of RevokeAll")
+	assert.Equal(t, 2, n)
+	for i := range 2 {
+		_, err := s.Get(ctx, "session", key(i))
+		require.ErrorIs(t, err, session.ErrNotFound)
+	}
+
+	// An error without entries is a failure.
+	n, err = session.RevokeAll(ctx, &failing{Storage: s, failRead: session.ErrCorruptIndex}, "session", "default", "alice", now)
+	assert.Zero(t, n)
+	require.ErrorIs(t, err, session.ErrCorruptIndex)
 }

@@ -12,19 +12,26 @@ import (
 // namespaces everything: the same key under two names is two sessions, and
 // indexes are kept per name. key is the session's storage key; it is a bearer
 // credential, so no driver puts it in an error, log line, span or metric.
+// Neither name nor key may contain ':' (real cookie names and session ids
+// never do); that keeps every stored name apart from every other.
+//
+// A write that fails, or whose context ends, may still have been applied:
+// the caller cannot tell a request lost on the way from an answer lost on
+// the way back.
 type Storage interface {
 	// Set stores value under (name, key) for ttl, replacing any value and TTL
-	// already there. now is the caller's clock for this request: index
-	// expiries are computed from it as now+ttl in whole Unix seconds (a
-	// fraction of a second is rounded up). value may be empty; an empty value
-	// is a value, not a miss.
+	// already there. value may be empty; an empty value is a value, not a
+	// miss. now is the caller's clock for this request: the expiry listed by
+	// ReadMetadata is now+ttl rounded up to the whole Unix second, so that a
+	// session is never listed as ending before it does.
 	//
 	// opts.OldKey rotates a session: the old key stays readable for
 	// opts.StaleTTL more (so requests in flight with the old cookie keep
 	// working) or is deleted at once when opts.Remember is set; an old key
-	// that does not exist is not created. opts.Metadata lists (audience,
-	// subject) pairs under which key is indexed for ReadMetadata; with OldKey
-	// set, the old key leaves those indexes.
+	// that does not exist is not created, and one is never made to live
+	// longer than it would have. opts.Metadata lists (audience, subject)
+	// pairs under which key is indexed for ReadMetadata; with OldKey set, the
+	// old key leaves those indexes at once.
 	//
 	// Invalid arguments are reported with an error that matches
 	// ErrInvalidArgument (and ErrTooLarge for a value or key over a limit),
@@ -33,7 +40,8 @@ type Storage interface {
 
 	// Get returns the value stored under (name, key). A key that was never
 	// stored, was deleted or has expired is reported as an error that matches
-	// ErrNotFound; any other error is a failure of the storage itself.
+	// ErrNotFound; any other error is a failure of the storage itself. The
+	// returned slice is the caller's own.
 	Get(ctx context.Context, name, key string) ([]byte, error)
 
 	// Delete removes (name, key). Deleting a key that does not exist
@@ -46,8 +54,23 @@ type Storage interface {
 	// while its expiry is after now (strictly). Keys rotated away or deleted
 	// with their metadata are not listed; for a key written several times the
 	// last write wins. A pair never written yields an empty map and no error.
-	// An index that cannot be parsed is an error matching ErrCorruptIndex.
+	//
+	// The revocation guarantee: every key that Get can return and that was
+	// written with this pair is listed, whatever calls ran concurrently, so
+	// RevokeAll ends every such session. The one exception is a key rotated
+	// away, which stays readable for its grace period (SetOptions.StaleTTL)
+	// without being listed, as in lua-resty-session; RevokeAll therefore
+	// ends it at most StaleTTL later.
+	//
+	// An index damaged by a foreign or torn write hides none of its
+	// well-formed entries: they are returned together with an error matching
+	// ErrCorruptIndex, and the next write to that index repairs it.
 	ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error)
+
+	// Close releases what the Storage holds (connections, goroutines). After
+	// Close every call fails with an error matching ErrClosed; closing twice
+	// is harmless. A wrapper closes what it wraps.
+	Close() error
 }
 
 // DefaultStaleTTL is how long a rotated-away key stays readable when
@@ -60,9 +83,7 @@ type SetOptions struct {
 	// no rotation.
 	OldKey string
 	// StaleTTL is how long OldKey stays readable after the rotation; zero
-	// means DefaultStaleTTL. Negative is invalid. A driver never makes the old
-	// key live longer than it would have anyway, unless it declares otherwise
-	// (see the conformance package's capabilities).
+	// means DefaultStaleTTL. Negative is invalid.
 	StaleTTL time.Duration
 	// Remember deletes OldKey at once instead of keeping it for StaleTTL
 	// (lua-resty-session's remember argument).
@@ -72,36 +93,10 @@ type SetOptions struct {
 	Metadata []Pair
 }
 
-// EffectiveStaleTTL returns StaleTTL, or DefaultStaleTTL when it is zero.
-func (o SetOptions) EffectiveStaleTTL() time.Duration {
-	if o.StaleTTL == 0 {
-		return DefaultStaleTTL
-	}
-	return o.StaleTTL
-}
-
 // Pair is one (audience, subject) pair of a session's metadata: typically the
-// application or realm, and the user id (lua-resty-session stores both
-// base64url encoded; this package stores them as given).
+// application or realm, and the user id. Pass them as plain strings; drivers
+// encode them as lua-resty-session does (base64url), so any bytes are fine.
 type Pair struct {
 	Audience string
 	Subject  string
-}
-
-// Endpoint describes the backend behind a Storage, for instrumentation such
-// as the tracing package. Zero fields are unknown.
-type Endpoint struct {
-	// System is the database system name in OpenTelemetry terms, such as
-	// "memcached".
-	System string
-	// Address is the server's host name, IP address or unix socket path.
-	Address string
-	// Port is the server's port; zero for a unix socket or when unknown.
-	Port int
-}
-
-// EndpointReporter is implemented by drivers that can tell where they keep
-// their data. It is optional; wrappers discover it with a type assertion.
-type EndpointReporter interface {
-	Endpoint() Endpoint
 }

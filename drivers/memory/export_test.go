@@ -1,6 +1,6 @@
 package memory
 
-import idx "github.com/sessionstore/sessionstore/session/index"
+import "github.com/sessionstore/sessionstore/session/driver"
 
 // WithCollidingHashes makes the Store's key hashes take two values only, so
 // that almost every key collides and the collision path is what runs.
@@ -42,7 +42,7 @@ func IndexBytes(s *Store, name, audience, subject string) int {
 	bytes := 0
 	for key, exp := range ix.keys {
 		if exp > clock {
-			bytes += idx.EntryLen(len(key))
+			bytes += driver.IndexEntryLen(len(key))
 		}
 	}
 	return bytes

@@ -17,29 +17,18 @@ import (
 
 	"github.com/sessionstore/sessionstore/drivers/memory"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// clock is a fake clock safe for concurrent use.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Unix(1700000000, 0).UnixNano())
-	return c
-}
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 // newStore returns a Store on a fake clock with no background sweeper,
 // closed when the test ends.
-func newStore(t testing.TB, opts ...memory.Option) (*memory.Store, *clock) {
+func newStore(t testing.TB, opts ...memory.Option) (*memory.Store, *driver.ManualClock) {
 	t.Helper()
-	c := newClock()
+	c := driver.NewManualClock(time.Unix(1700000000, 0))
 	s := memory.New(append([]memory.Option{memory.WithClock(c.Now), memory.WithSweepInterval(0)}, opts...)...)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s, c
@@ -82,10 +71,11 @@ func TestNamesAreSeparate(t *testing.T) {
 	s, c := newStore(t)
 	require.NoError(t, s.Set(ctx, "session", key(1), []byte("s"), time.Minute, c.Now(), session.SetOptions{}))
 	require.NoError(t, s.Set(ctx, "remember", key(1), []byte("r"), time.Minute, c.Now(), session.SetOptions{}))
-	// Names that a ':'-joined key would confuse stay apart here.
-	require.NoError(t, s.Set(ctx, "a:b", "c", []byte("1"), time.Minute, c.Now(), session.SetOptions{}))
+	// ':' is refused in names and keys, as every driver refuses it
+	// (contract section 3), so that no two inputs share an item.
+	require.ErrorIs(t, s.Set(ctx, "a:b", "c", []byte("1"), time.Minute, c.Now(), session.SetOptions{}), session.ErrInvalidArgument)
 	_, err := s.Get(ctx, "a", "b:c")
-	require.ErrorIs(t, err, session.ErrNotFound)
+	require.ErrorIs(t, err, session.ErrInvalidArgument)
 
 	for name, want := range map[string]string{"session": "s", "remember": "r"} {
 		got, err := s.Get(ctx, name, key(1))
@@ -317,7 +307,7 @@ func TestSweepFreesExpiredEntries(t *testing.T) {
 
 func TestBackgroundSweeper(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
+	c := driver.NewManualClock(time.Unix(1700000000, 0))
 	s := memory.New(memory.WithClock(c.Now), memory.WithSweepInterval(time.Millisecond))
 	defer s.Close()
 	for i := range 10 {

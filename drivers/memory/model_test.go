@@ -1,6 +1,7 @@
 package memory_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sessionstore/sessionstore/drivers/memory"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // model is the Storage contract for one cookie name and one (audience,
@@ -43,7 +45,7 @@ func runModel(t *testing.T, ops []byte, opts ...memory.Option) {
 	// the minimisation of new inputs) short.
 	ops = ops[:min(len(ops), 256)]
 	ctx := context.Background()
-	c := newClock()
+	c := driver.NewManualClock(time.Unix(1700000000, 0))
 	s := memory.New(append([]memory.Option{memory.WithClock(c.Now), memory.WithSweepInterval(0)}, opts...)...)
 	defer s.Close()
 	m := model{items: map[string]modelItem{}, index: map[string]int64{}}
@@ -75,14 +77,14 @@ func runModel(t *testing.T, ops []byte, opts ...memory.Option) {
 				if opts.Remember {
 					delete(m.items, opts.OldKey)
 				} else if it, ok := m.items[opts.OldKey]; ok {
-					if stale := now.Add(opts.EffectiveStaleTTL()); stale.Before(it.exp) {
+					if stale := now.Add(cmp.Or(opts.StaleTTL, session.DefaultStaleTTL)); stale.Before(it.exp) {
 						it.exp = stale
 						m.items[opts.OldKey] = it
 					}
 				}
 			}
 			if withMD {
-				m.index[k] = session.ExpiryUnix(now, ttl)
+				m.index[k] = driver.ExpiryUnix(now, ttl)
 				if opts.OldKey != "" {
 					delete(m.index, opts.OldKey)
 				}

@@ -9,22 +9,27 @@ import (
 	"time"
 
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // Store is a session.Storage kept in Go maps behind one RWMutex. The zero
 // value is not usable; call New.
 type Store struct {
-	now func() time.Time // decides item expiry; the conformance suite injects a fake clock
+	now     func() time.Time // decides item expiry; the conformance suite injects a fake clock
+	planner driver.Planner   // the shared argument rules and expiries
 
 	mu      sync.RWMutex
 	closed  bool
 	items   map[itemKey]item
-	indexes map[indexKey]map[string]int64 // session key -> expiry, Unix seconds
+	indexes map[indexKey]map[string]int64 // session key -> listed expiry, Unix seconds
 	writes  int                           // Sets since the last sweep of expired items
 }
 
 type itemKey struct{ name, key string }
 
+// indexKey is the index of one (name, audience, subject). A struct of the
+// plain strings keeps every pair apart without encoding anything; drivers
+// that name items in a shared keyspace use driver.Naming instead.
 type indexKey struct{ name, audience, subject string }
 
 type item struct {
@@ -51,10 +56,8 @@ var _ session.Storage = (*Store)(nil)
 func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
 	// The shared rules first: every driver rejects the same inputs with the
 	// same errors, and nothing is written when an argument is wrong.
-	if err := session.CheckContext(ctx); err != nil {
-		return fmt.Errorf("mapdriver: set: %w", err)
-	}
-	if err := session.CheckSet(name, key, ttl, opts); err != nil {
+	p, err := s.planner.Set(ctx, name, key, value, ttl, now, opts)
+	if err != nil {
 		return fmt.Errorf("mapdriver: set: %w", err)
 	}
 	clock := s.now()
@@ -64,27 +67,28 @@ func (s *Store) Set(ctx context.Context, name, key string, value []byte, ttl tim
 		return fmt.Errorf("mapdriver: set: %w", session.ErrClosed)
 	}
 
+	// One lock makes the whole Set atomic; a store without one follows the
+	// plan's order: session, indexes, old key.
 	// Copy the value: the caller may reuse its buffer.
-	s.items[itemKey{name, key}] = item{value: slices.Clone(value), expires: clock.Add(ttl)}
-	if opts.OldKey != "" {
-		old := itemKey{name, opts.OldKey}
+	s.items[itemKey{p.Name, p.Key}] = item{value: slices.Clone(p.Value), expires: clock.Add(p.TTL)}
+	for _, pair := range p.Metadata {
+		idx := s.index(indexKey{p.Name, pair.Audience, pair.Subject}, now)
+		idx[p.Key] = p.Expiry
+		if r := p.Rotation; r.Key != "" {
+			delete(idx, r.Key)
+		}
+	}
+	if r := p.Rotation; r.Key != "" {
+		old := itemKey{p.Name, r.Key}
 		if it, ok := s.items[old]; ok && clock.Before(it.expires) {
 			// Keep the old key for the grace period, but never longer than it
 			// would have lived anyway; a missing old key is not created.
-			if stale := clock.Add(opts.EffectiveStaleTTL()); opts.Remember {
+			if stale := clock.Add(r.StaleTTL); r.Remember {
 				delete(s.items, old)
 			} else if stale.Before(it.expires) {
 				it.expires = stale
 				s.items[old] = it
 			}
-		}
-	}
-	exp := session.ExpiryUnix(now, ttl)
-	for _, p := range opts.Metadata {
-		idx := s.index(indexKey{name, p.Audience, p.Subject}, now)
-		idx[key] = exp
-		if opts.OldKey != "" {
-			delete(idx, opts.OldKey)
 		}
 	}
 	if s.writes++; s.writes >= sweepEvery {
@@ -108,15 +112,13 @@ func (s *Store) index(k indexKey, now time.Time) map[string]int64 {
 
 // Get implements session.Storage.
 func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
-	if err := session.CheckContext(ctx); err != nil {
-		return nil, fmt.Errorf("mapdriver: get: %w", err)
-	}
-	if err := session.CheckGet(name, key); err != nil {
+	p, err := s.planner.Get(ctx, name, key)
+	if err != nil {
 		return nil, fmt.Errorf("mapdriver: get: %w", err)
 	}
 	clock := s.now()
 	s.mu.RLock()
-	it, ok := s.items[itemKey{name, key}]
+	it, ok := s.items[itemKey{p.Name, p.Key}]
 	closed := s.closed
 	s.mu.RUnlock()
 	if closed {
@@ -132,10 +134,8 @@ func (s *Store) Get(ctx context.Context, name, key string) ([]byte, error) {
 
 // Delete implements session.Storage.
 func (s *Store) Delete(ctx context.Context, name, key string, now time.Time, metadata []session.Pair) error {
-	if err := session.CheckContext(ctx); err != nil {
-		return fmt.Errorf("mapdriver: delete: %w", err)
-	}
-	if err := session.CheckDelete(name, key, metadata); err != nil {
+	p, err := s.planner.Delete(ctx, name, key, now, metadata)
+	if err != nil {
 		return fmt.Errorf("mapdriver: delete: %w", err)
 	}
 	s.mu.Lock()
@@ -143,24 +143,23 @@ func (s *Store) Delete(ctx context.Context, name, key string, now time.Time, met
 	if s.closed {
 		return fmt.Errorf("mapdriver: delete: %w", session.ErrClosed)
 	}
-	delete(s.items, itemKey{name, key}) // a missing key is not an error
-	for _, p := range metadata {
-		k := indexKey{name, p.Audience, p.Subject}
-		idx := s.index(k, now)
-		delete(idx, key)
+	// The plan's order: out of the indexes first, then the session.
+	for _, pair := range p.Metadata {
+		k := indexKey{p.Name, pair.Audience, pair.Subject}
+		idx := s.index(k, p.Now)
+		delete(idx, p.Key)
 		if len(idx) == 0 {
 			delete(s.indexes, k)
 		}
 	}
+	delete(s.items, itemKey{p.Name, p.Key}) // a missing key is not an error
 	return nil
 }
 
 // ReadMetadata implements session.Storage.
 func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {
-	if err := session.CheckContext(ctx); err != nil {
-		return nil, fmt.Errorf("mapdriver: read metadata: %w", err)
-	}
-	if err := session.CheckReadMetadata(name, audience, subject); err != nil {
+	p, err := s.planner.ReadMetadata(ctx, name, audience, subject, now)
+	if err != nil {
 		return nil, fmt.Errorf("mapdriver: read metadata: %w", err)
 	}
 	s.mu.RLock()
@@ -169,8 +168,8 @@ func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string
 		return nil, fmt.Errorf("mapdriver: read metadata: %w", session.ErrClosed)
 	}
 	live := map[string]time.Time{}
-	for key, exp := range s.indexes[indexKey{name, audience, subject}] {
-		if exp > now.Unix() { // strictly: an entry expiring at now is gone
+	for key, exp := range s.indexes[indexKey{p.Name, p.Audience, p.Subject}] {
+		if p.Live(exp) { // strictly after now: an entry expiring at now is gone
 			live[key] = time.Unix(exp, 0)
 		}
 	}
@@ -179,8 +178,7 @@ func (s *Store) ReadMetadata(ctx context.Context, name, audience, subject string
 
 // Close drops every session. It is idempotent; any call after it fails with
 // session.ErrClosed. A driver that holds connections or goroutines releases
-// them here; the conformance suite checks this behaviour when a Storage has
-// a Close() error method.
+// them here.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,18 +11,14 @@ import (
 
 	"github.com/sessionstore/sessionstore/examples/mapdriver"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newStore() (*mapdriver.Store, *clock) {
-	c := &clock{t: time.Unix(1700000000, 0)}
-	return mapdriver.New(c.now), c
+func newStore() (*mapdriver.Store, *driver.ManualClock) {
+	c := driver.NewManualClock(time.Unix(1700000000, 0))
+	return mapdriver.New(c.Now), c
 }
 
 func TestRotationGracePeriod(t *testing.T) {
@@ -44,18 +40,18 @@ func TestRotationGracePeriod(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, c := newStore()
-			require.NoError(t, s.Set(ctx, "n", "old", []byte("v"), tc.oldTTL, c.now(), session.SetOptions{Metadata: md}))
+			require.NoError(t, s.Set(ctx, "n", "old", []byte("v"), tc.oldTTL, c.Now(), session.SetOptions{Metadata: md}))
 			opts := tc.opts
 			opts.OldKey, opts.Metadata = "old", md
-			require.NoError(t, s.Set(ctx, "n", "new", []byte("w"), time.Hour, c.now(), opts))
-			c.advance(tc.at)
+			require.NoError(t, s.Set(ctx, "n", "new", []byte("w"), time.Hour, c.Now(), opts))
+			c.Advance(tc.at)
 			_, err := s.Get(ctx, "n", "old")
 			if tc.oldAlive {
 				assert.NoError(t, err)
 			} else {
 				assert.ErrorIs(t, err, session.ErrNotFound)
 			}
-			live, err := s.ReadMetadata(ctx, "n", "a", "s", c.now())
+			live, err := s.ReadMetadata(ctx, "n", "a", "s", c.Now())
 			require.NoError(t, err)
 			assert.Equal(t, []string{"new"}, keys(live), "the old key leaves the index at once")
 		})
@@ -65,7 +61,7 @@ func TestRotationGracePeriod(t *testing.T) {
 func TestMissingOldKeyIsNotCreated(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore()
-	require.NoError(t, s.Set(ctx, "n", "new", []byte("w"), time.Hour, c.now(), session.SetOptions{OldKey: "old"}))
+	require.NoError(t, s.Set(ctx, "n", "new", []byte("w"), time.Hour, c.Now(), session.SetOptions{OldKey: "old"}))
 	_, err := s.Get(ctx, "n", "old")
 	assert.ErrorIs(t, err, session.ErrNotFound)
 }
@@ -74,7 +70,7 @@ func TestValuesAreCopied(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore()
 	buf := []byte("abc")
-	require.NoError(t, s.Set(ctx, "n", "k", buf, time.Hour, c.now(), session.SetOptions{}))
+	require.NoError(t, s.Set(ctx, "n", "k", buf, time.Hour, c.Now(), session.SetOptions{}))
 	buf[0] = 'X'
 	got, err := s.Get(ctx, "n", "k")
 	require.NoError(t, err)
@@ -88,11 +84,11 @@ func TestCancelledContext(t *testing.T) {
 	s, c := newStore()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	assert.ErrorIs(t, s.Set(ctx, "n", "k", nil, time.Hour, c.now(), session.SetOptions{}), context.Canceled)
+	assert.ErrorIs(t, s.Set(ctx, "n", "k", nil, time.Hour, c.Now(), session.SetOptions{}), context.Canceled)
 	_, err := s.Get(ctx, "n", "k")
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, s.Delete(ctx, "n", "k", c.now(), nil), context.Canceled)
-	_, err = s.ReadMetadata(ctx, "n", "a", "s", c.now())
+	assert.ErrorIs(t, s.Delete(ctx, "n", "k", c.Now(), nil), context.Canceled)
+	_, err = s.ReadMetadata(ctx, "n", "a", "s", c.Now())
 	assert.ErrorIs(t, err, context.Canceled)
 }
 

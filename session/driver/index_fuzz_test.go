@@ -1,8 +1,9 @@
-package index_test
+package driver_test
 
 import (
 	"encoding/base64"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/internal/luaindex"
-	"github.com/sessionstore/sessionstore/session/index"
+	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // The vector of contract 4.4 and lua-resty-session's own shapes seed every
@@ -21,7 +23,9 @@ var (
 )
 
 // FuzzLive feeds arbitrary items to the parser: it never panics, reports
-// garbage as ErrCorrupt, and what it accepts survives a re-encoding.
+// damage as ErrCorruptIndex beside the entries it could read, and what it
+// reads survives a re-encoding; garbage put before a sync marker hides
+// nothing written after it.
 func FuzzLive(f *testing.F) {
 	f.Add([]byte(vectorEntry), int64(1700000000))
 	f.Add([]byte(vectorEntry+vectorKey+";"), int64(1700000000))
@@ -30,27 +34,36 @@ func FuzzLive(f *testing.F) {
 	f.Add([]byte(vectorEntry[:30]), int64(0))
 	f.Add([]byte(":;"), int64(-1))
 	f.Fuzz(func(t *testing.T, item []byte, now int64) {
-		live, err := index.Live(item, now)
+		live, err := driver.LiveIndex(item, now)
+		require.NotNil(t, live)
 		if err != nil {
-			require.ErrorIs(t, err, index.ErrCorrupt)
-			require.Nil(t, live)
-			return
+			require.ErrorIs(t, err, session.ErrCorruptIndex)
 		}
 		var again []byte
-		require.NoError(t, index.Scan(item, func(key []byte, exp int64) {
+		scanErr := driver.ScanIndex(item, func(key []byte, exp int64) {
 			require.NotEmpty(t, key)
 			require.False(t, strings.ContainsAny(string(key), ":;"))
 			require.GreaterOrEqual(t, exp, int64(0))
-			require.LessOrEqual(t, exp, int64(index.MaxExpiry))
-			again = index.AppendEntry(again, string(key), exp)
-		}))
-		liveAgain, err := index.Live(again, now)
-		require.NoError(t, err)
+			require.LessOrEqual(t, exp, int64(driver.MaxIndexExpiry))
+			again = driver.AppendIndexEntry(again, string(key), exp)
+		})
+		require.Equal(t, err == nil, scanErr == nil)
+		liveAgain, err := driver.LiveIndex(again, now)
+		require.NoError(t, err, "what the parser read is well-formed")
 		require.Equal(t, live, liveAgain)
 		for _, exp := range live {
 			require.Greater(t, exp, now)
 			require.Positive(t, exp, "a deletion marker is never live")
 		}
+
+		// Whatever the damage, an append that starts with a sync marker
+		// is read whole (contract 2.19).
+		const k = "appended-after-damage"
+		exp := max(now, 0)%driver.MaxIndexExpiry + 1
+		damaged := append(slices.Clip(item), strings.Repeat("~", 43)+";"...)
+		damaged = driver.AppendIndexEntry(damaged, k, exp)
+		got, _ := driver.LiveIndex(damaged, exp-1)
+		require.Equal(t, exp, got[k], "an entry appended after damage is found")
 	})
 }
 
@@ -67,7 +80,7 @@ func writes(keys []string, ops []byte, now int64) []write {
 		w := write{key: keys[int(ops[i]&0x7f)%len(keys)]}
 		if ops[i]&0x80 == 0 {
 			// Expiries around now, so that live, dead and exp == now occur.
-			w.exp = min(max(now+int64(int16(uint16(ops[i+1])<<8|uint16(ops[i+2])))/64, 1), index.MaxExpiry)
+			w.exp = min(max(now+int64(int16(uint16(ops[i+1])<<8|uint16(ops[i+2])))/64, 1), driver.MaxIndexExpiry)
 		}
 		out = append(out, w)
 	}
@@ -94,9 +107,9 @@ func model(ws []write, now int64) map[string]int64 {
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(vectorKey+"\nshort\nx", []byte{0, 1, 2, 1, 3, 4, 0x80, 0, 0}, int64(1700000000))
 	f.Add("a", []byte{0, 0, 0}, int64(0))
-	f.Add("k\n\xff\x00 \n"+strings.Repeat("L", 300), []byte{1, 0xff, 0xff, 2, 0x7f, 0xff, 0x81, 0, 0}, int64(index.MaxExpiry-1))
+	f.Add("k\n\xff\x00 \n"+strings.Repeat("L", 300), []byte{1, 0xff, 0xff, 2, 0x7f, 0xff, 0x81, 0, 0}, int64(driver.MaxIndexExpiry-1))
 	f.Fuzz(func(t *testing.T, keyList string, ops []byte, now int64) {
-		now = min(max(now, 0), index.MaxExpiry)
+		now = min(max(now, 0), driver.MaxIndexExpiry)
 		var keys []string
 		for k := range strings.SplitSeq(keyList, "\n") {
 			if k != "" && !strings.ContainsAny(k, ":;") {
@@ -109,22 +122,22 @@ func FuzzRoundTrip(f *testing.F) {
 		ws := writes(keys, ops, now)
 		var item []byte
 		for _, w := range ws {
-			item = index.AppendEntry(item, w.key, w.exp)
+			item = driver.AppendIndexEntry(item, w.key, w.exp)
 		}
 		want := model(ws, now)
-		live, err := index.Live(item, now)
+		live, err := driver.LiveIndex(item, now)
 		require.NoError(t, err)
 		require.Equal(t, want, live)
 
-		compact, maxExp := index.AppendLive(nil, live)
-		got, err := index.Live(compact, now)
+		compact, maxExp := driver.AppendLiveIndex(nil, live)
+		got, err := driver.LiveIndex(compact, now)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 		wantMax := int64(0)
 		size := 0
 		for k, exp := range want {
 			wantMax = max(wantMax, exp)
-			size += index.EntryLen(len(k))
+			size += driver.IndexEntryLen(len(k))
 		}
 		require.Equal(t, wantMax, maxExp)
 		require.Len(t, compact, size, "one live entry per key and nothing else")
@@ -166,7 +179,7 @@ func FuzzLuaCompat(f *testing.F) {
 	f.Add([]byte("Kx9_-"), []byte{0, 10, 0, 1, 0x10, 0, 0x80, 0, 0, 0, 0xff, 0xff}, int64(1700003600))
 	f.Add([]byte{0xff, 0}, []byte{3, 0, 1, 0x83, 0, 0, 3, 0x7f, 0xff}, int64(1))
 	f.Fuzz(func(t *testing.T, seed, ops []byte, now int64) {
-		now = min(max(now, 0), index.MaxExpiry)
+		now = min(max(now, 0), driver.MaxIndexExpiry)
 		ws := writes(luaKeys(seed), ops, now)
 		var item strings.Builder
 		for _, w := range ws {
@@ -185,17 +198,17 @@ func FuzzLuaCompat(f *testing.F) {
 		require.True(t, ok, "the reference parser reads what Lua writes")
 		require.Equal(t, model(ws, now), want, "the reference parser agrees with the model")
 
-		got, err := index.Live([]byte(item.String()), now)
+		got, err := driver.LiveIndex([]byte(item.String()), now)
 		require.NoError(t, err)
-		require.Equal(t, want, got, "index.Live reads Lua's items as Lua does")
+		require.Equal(t, want, got, "driver.LiveIndex reads Lua's items as Lua does")
 
 		// The other way: what this package writes, Lua reads.
 		var ours []byte
 		for _, w := range ws {
-			ours = index.AppendEntry(ours, w.key, w.exp)
+			ours = driver.AppendIndexEntry(ours, w.key, w.exp)
 		}
 		require.Equal(t, item.String(), string(ours), "byte-identical to Lua's entries")
-		compact, _ := index.AppendLive(nil, got)
+		compact, _ := driver.AppendLiveIndex(nil, got)
 		back, ok := luaLatest(string(compact), now)
 		require.True(t, ok)
 		require.True(t, maps.Equal(want, back), "Lua reads a compacted item")

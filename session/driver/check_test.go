@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // secretKey stands for a session key: no error may quote it.
@@ -31,25 +32,25 @@ func requireArgError(t *testing.T, err error, arg string, secrets ...string) {
 }
 
 func TestCheckContext(t *testing.T) {
-	require.NoError(t, session.CheckContext(context.Background()))
+	require.NoError(t, driver.CheckContext(context.Background()))
 
 	var nilCtx context.Context
-	requireArgError(t, session.CheckContext(nilCtx), "ctx")
+	requireArgError(t, driver.CheckContext(nilCtx), "ctx")
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := session.CheckContext(cancelled)
+	err := driver.CheckContext(cancelled)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, session.ErrInvalidArgument)
 
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel2()
-	require.ErrorIs(t, session.CheckContext(expired), context.DeadlineExceeded)
+	require.ErrorIs(t, driver.CheckContext(expired), context.DeadlineExceeded)
 
 	cause := errors.New("shutting down")
 	withCause, cancel3 := context.WithCancelCause(context.Background())
 	cancel3(cause)
-	require.ErrorIs(t, session.CheckContext(withCause), context.Canceled, "wraps ctx.Err()")
+	require.ErrorIs(t, driver.CheckContext(withCause), context.Canceled, "wraps ctx.Err()")
 }
 
 func TestCheckSet(t *testing.T) {
@@ -73,7 +74,12 @@ func TestCheckSet(t *testing.T) {
 		{"one nanosecond", "session", secretKey, time.Nanosecond, session.SetOptions{}, ""},
 		{"rotation", "session", secretKey, time.Hour, session.SetOptions{OldKey: other, StaleTTL: time.Second, Remember: true}, ""},
 		{"metadata", "session", secretKey, time.Hour, session.SetOptions{OldKey: other, Metadata: md("a", "s", "b", "t")}, ""},
-		{"unindexable key without metadata", "session", "a:b;c", time.Hour, session.SetOptions{OldKey: "x;y"}, ""},
+		{"unindexable key without metadata", "session", "a;b c", time.Hour, session.SetOptions{OldKey: "x;y"}, ""},
+		{"name with colon", "a:b", secretKey, time.Hour, session.SetOptions{}, "name"},
+		{"key with colon, no metadata", "session", "SECRET:key", time.Hour, session.SetOptions{}, "key"},
+		{"old key with colon, no metadata", "session", secretKey, time.Hour, session.SetOptions{OldKey: "SECRET:old"}, "opts.OldKey"},
+		{"old key with semicolon", "session", secretKey, time.Hour, session.SetOptions{OldKey: "SECRET;old", Metadata: md("a", "s")}, "opts.OldKey"},
+		{"audience and subject may hold anything", "session", secretKey, time.Hour, session.SetOptions{Metadata: md("a:b;\x00", "\xff:c")}, ""},
 		{"empty name", "", secretKey, time.Hour, session.SetOptions{}, "name"},
 		{"empty key", "session", "", time.Hour, session.SetOptions{}, "key"},
 		{"zero ttl", "session", secretKey, 0, session.SetOptions{}, "ttl"},
@@ -88,7 +94,7 @@ func TestCheckSet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := session.CheckSet(tt.cname, tt.key, tt.ttl, tt.opts)
+			err := driver.CheckSet(tt.cname, tt.key, tt.ttl, tt.opts)
 			if tt.wantArg == "" {
 				require.NoError(t, err)
 				return
@@ -100,10 +106,12 @@ func TestCheckSet(t *testing.T) {
 }
 
 func TestCheckGet(t *testing.T) {
-	require.NoError(t, session.CheckGet("session", secretKey))
-	require.NoError(t, session.CheckGet("session", "any:key;at all"), "Get needs no indexable key")
-	requireArgError(t, session.CheckGet("", secretKey), "name", secretKey)
-	requireArgError(t, session.CheckGet("session", ""), "key")
+	require.NoError(t, driver.CheckGet("session", secretKey))
+	require.NoError(t, driver.CheckGet("session", "any;key at all"), "Get needs no indexable key")
+	requireArgError(t, driver.CheckGet("session", "SECRET:key"), "key", "SECRET")
+	requireArgError(t, driver.CheckGet("default:alice", secretKey), "name", secretKey)
+	requireArgError(t, driver.CheckGet("", secretKey), "name", secretKey)
+	requireArgError(t, driver.CheckGet("session", ""), "key")
 }
 
 func TestCheckDelete(t *testing.T) {
@@ -115,16 +123,18 @@ func TestCheckDelete(t *testing.T) {
 	}{
 		{"plain", "session", secretKey, nil, ""},
 		{"metadata", "session", secretKey, a, ""},
-		{"unindexable key without metadata", "session", "SECRET:key", nil, ""},
+		{"unindexable key without metadata", "session", "SECRET;key", nil, ""},
+		{"key with colon", "session", "SECRET:key", nil, "key"},
+		{"name with colon", "a:b", secretKey, nil, "name"},
 		{"empty name", "", secretKey, nil, "name"},
 		{"empty key", "session", "", a, "key"},
-		{"unindexable key", "session", "SECRET:key", a, "key"},
+		{"unindexable key", "session", "SECRET;key", a, "key"},
 		{"empty audience", "session", secretKey, []session.Pair{{Subject: "s"}}, "metadata[0].Audience"},
 		{"empty subject", "session", secretKey, append(a, session.Pair{Audience: "b"}), "metadata[1].Subject"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := session.CheckDelete(tt.cname, tt.key, tt.md)
+			err := driver.CheckDelete(tt.cname, tt.key, tt.md)
 			if tt.wantArg == "" {
 				require.NoError(t, err)
 				return
@@ -140,13 +150,14 @@ func TestCheckReadMetadata(t *testing.T) {
 	}{
 		{"session", "a", "s", ""},
 		{"session", "a:b", "s;t", ""},
+		{"a:b", "a", "s", "name"},
 		{"", "a", "s", "name"},
 		{"session", "", "s", "audience"},
 		{"session", "a", "", "subject"},
 		{"", "", "", "name"},
 	}
 	for _, tt := range tests {
-		err := session.CheckReadMetadata(tt.name, tt.aud, tt.sub)
+		err := driver.CheckReadMetadata(tt.name, tt.aud, tt.sub)
 		if tt.wantArg == "" {
 			require.NoError(t, err)
 			continue
@@ -169,7 +180,7 @@ func TestCheckValueSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		value := []byte(strings.Repeat("S", tt.size))
-		err := session.CheckValueSize(value, tt.limit)
+		err := driver.CheckValueSize(value, tt.limit)
 		if !tt.tooLarge {
 			require.NoError(t, err, "%d bytes, limit %d", tt.size, tt.limit)
 			continue
@@ -190,7 +201,7 @@ func TestIndexableKey(t *testing.T) {
 		":":         false,
 		"trailing;": false,
 	} {
-		assert.Equal(t, want, session.IndexableKey(key), "%q", key)
+		assert.Equal(t, want, driver.IndexableKey(key), "%q", key)
 	}
 }
 
@@ -211,10 +222,10 @@ func TestCeilSeconds(t *testing.T) {
 		{-time.Second, -1},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, session.CeilSeconds(tt.d), tt.d)
+		assert.Equal(t, tt.want, driver.CeilSeconds(tt.d), tt.d)
 	}
-	assert.LessOrEqual(t, session.CeilSeconds(-1500*time.Millisecond), int64(0))
-	assert.Positive(t, session.CeilSeconds(time.Duration(1<<63-1)), "no overflow at the largest duration")
+	assert.LessOrEqual(t, driver.CeilSeconds(-1500*time.Millisecond), int64(0))
+	assert.Positive(t, driver.CeilSeconds(time.Duration(1<<63-1)), "no overflow at the largest duration")
 }
 
 func TestExpiryUnix(t *testing.T) {
@@ -227,10 +238,22 @@ func TestExpiryUnix(t *testing.T) {
 		{base, time.Hour, 1700003600},
 		{base, 500 * time.Millisecond, 1700000001},
 		{base, time.Second, 1700000001},
-		{base.Add(900 * time.Millisecond), time.Second, 1700000001}, // whole seconds of now, as Lua's ngx.time()
+		{base.Add(900 * time.Millisecond), time.Second, 1700000002}, // contract 2.18: the fraction of now counts
+		{base.Add(500 * time.Millisecond), 10 * time.Second, 1700000011},
+		{base.Add(500 * time.Millisecond), 500 * time.Millisecond, 1700000001}, // exactly a whole second
+		{base.Add(999999999), 999999999, 1700000002},
+		{base.Add(1), time.Hour, 1700003601},
+		{base.Add(-1), time.Hour, 1700003600},
+		{time.Unix(-5, 500000000), time.Second, -3},
 		{base.In(time.FixedZone("X", 3600)), time.Minute, 1700000060},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, session.ExpiryUnix(tt.now, tt.ttl), "%v + %v", tt.now, tt.ttl)
+		got := driver.ExpiryUnix(tt.now, tt.ttl)
+		assert.Equal(t, tt.want, got, "%v + %v", tt.now, tt.ttl)
+		end := tt.now.Add(tt.ttl)
+		assert.False(t, time.Unix(got, 0).Before(end), "the listed expiry never precedes the session's end")
+		assert.True(t, time.Unix(got, 0).Sub(end) < time.Second, "and is at most a second after it")
 	}
+	assert.Equal(t, int64(1<<63-1), driver.ExpiryUnix(time.Unix(1<<63-10, 0), time.Hour), "clamped, not wrapped")
+	assert.NotPanics(t, func() { driver.ExpiryUnix(time.Time{}, time.Duration(1<<63-1)) })
 }

@@ -1,6 +1,7 @@
-package session_test
+package driver_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -8,17 +9,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
-// FuzzNaming checks Naming against its definition: the non-empty parts
-// joined with ':', Append* equal to the string forms, no panic on any input.
+// FuzzNaming checks Naming against its definition (contract section 3): the
+// non-empty parts joined with ':', audience and subject base64url-encoded,
+// Append* equal to the string forms, no panic on any input, and a session
+// item never equal to an index item.
 func FuzzNaming(f *testing.F) {
-	f.Add("sessions", "", "session", strings.Repeat("K", 43), "ZGVmYXVsdA", "am9obg")
-	f.Add("", "suffix", "a:b", "c", "", "")
+	f.Add("sessions", "", "session", strings.Repeat("K", 43), "default", "john")
+	f.Add("", "suffix", "a", "b", "a:b", "c")
 	f.Add("", "", "", "", "", "")
 	f.Add("p\x00", "s\xff", "n", "k y", "a;", ":s")
 	f.Fuzz(func(t *testing.T, prefix, suffix, name, key, aud, sub string) {
-		n := session.Naming{Prefix: prefix, Suffix: suffix}
+		n := driver.Naming{Prefix: prefix, Suffix: suffix}
 		join := func(body ...string) string {
 			parts := body
 			if prefix != "" {
@@ -29,17 +33,24 @@ func FuzzNaming(f *testing.F) {
 			}
 			return strings.Join(parts, ":")
 		}
-		sk := n.SessionKey(name, key)
+		enc := base64.RawURLEncoding.EncodeToString
+		sk := n.SessionItem(name, key)
 		require.Equal(t, join(name, key), sk)
-		require.Equal(t, "x"+sk, string(n.AppendSessionKey([]byte("x"), name, key)))
-		ik := n.IndexKey(name, aud, sub)
-		require.Equal(t, join(name, aud, sub), ik)
-		require.Equal(t, "x"+ik, string(n.AppendIndexKey([]byte("x"), name, aud, sub)))
+		require.Equal(t, "x"+sk, string(n.AppendSessionItem([]byte("x"), name, key)))
+		ik := n.IndexItem(name, aud, sub)
+		require.Equal(t, join(name, enc([]byte(aud)), enc([]byte(sub))), ik)
+		require.Equal(t, "x"+ik, string(n.AppendIndexItem([]byte("x"), name, aud, sub)))
+		if driver.CheckGet(name, key) == nil && !strings.Contains(prefix+suffix, ":") {
+			// A valid session item has one ':' more than its prefix and
+			// suffix add; an index item has two.
+			require.NotEqual(t, sk, ik, "a session item never names an index")
+		}
 	})
 }
 
 // FuzzCheckSet feeds arbitrary arguments to the rules: no panic, every
-// rejection an *ArgumentError that never quotes the key.
+// rejection an *ArgumentError that never quotes the key, and every accepted
+// name and key free of ':'.
 func FuzzCheckSet(f *testing.F) {
 	f.Add("session", strings.Repeat("K", 43), int64(time.Hour), "", int64(0), "a", "s")
 	f.Add("", "", int64(0), "old", int64(-1), "", "")
@@ -49,11 +60,12 @@ func FuzzCheckSet(f *testing.F) {
 		if aud != "" || sub != "" {
 			opts.Metadata = []session.Pair{{Audience: aud, Subject: sub}}
 		}
-		err := session.CheckSet(name, key, time.Duration(ttl), opts)
+		err := driver.CheckSet(name, key, time.Duration(ttl), opts)
 		if err == nil {
 			require.NotEmpty(t, name)
 			require.NotEmpty(t, key)
 			require.Positive(t, ttl)
+			require.NotContains(t, name+key+oldKey, ":")
 			return
 		}
 		require.ErrorIs(t, err, session.ErrInvalidArgument)

@@ -634,5 +634,4 @@ func (w longTTLVanishes) Set(ctx context.Context, name, key string, value []byte
 // noopClose has a Close that does nothing.
 type noopClose struct{ wrapper }
 
-
 func (noopClose) Close() error { return nil }

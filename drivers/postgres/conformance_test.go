@@ -1,0 +1,37 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sessionstore/sessionstore/conformance"
+	"github.com/sessionstore/sessionstore/drivers/postgres"
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// TestConformance runs the whole suite against each table mode, with the
+// suite's fake clock: every expiry decision the driver makes (Get's and the
+// sweeper's by Config.Clock, the others by the now they are passed) follows
+// it, so nothing sleeps. Each subtest gets tables of its own in a fresh
+// database schema, on one pool shared by all (Config.Pool).
+func TestConformance(t *testing.T) {
+	server(t)
+	for _, tc := range []struct {
+		name string
+		mode postgres.Mode
+		caps conformance.Capabilities
+	}{
+		{"OwnTables", postgres.OwnTables, conformance.Capabilities{}},
+		{"LuaTables", postgres.LuaTables, conformance.Capabilities{TextValues: true, NamesShareKeys: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conformance.Run(t, conformance.Harness{
+				NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
+					return newStorage(t, postgres.Config{Pool: admin, Mode: tc.mode, Clock: now})
+				},
+				FakeClock:    true,
+				Capabilities: tc.caps,
+			})
+		})
+	}
+}

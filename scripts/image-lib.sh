@@ -33,7 +33,7 @@ img_need() {
 }
 
 # img_sum FILE... [-- TEXT...] prints one sha256 over the named files' contents (symlinks
-# followed, each with its path) and the extra texts. It is the image's identity: the script
+# followed, each with its base name) and the extra texts. It is the image's identity: the script
 # rebuilds exactly when one of its inputs changed.
 img_sum() {
 	local f texts=()
@@ -47,7 +47,9 @@ img_sum() {
 			f="$1"
 			shift
 			[[ -r "$f" ]] || img_die "input $f is missing"
-			printf '%s %s\n' "$(sha256sum <"$(readlink -f "$f")" | cut -d' ' -f1)" "$f"
+			# The name without its directory: the sum must not depend on where the
+			# repository is, or on how the script was called.
+			printf '%s %s\n' "$(sha256sum <"$(readlink -f "$f")" | cut -d' ' -f1)" "$(basename "$f")"
 		done
 		printf '%s\n' "${texts[@]}"
 	} | sha256sum | cut -d' ' -f1

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -42,8 +43,10 @@ type Container struct {
 	hostPorts   map[network.Port]int // container port → port of 127.0.0.1
 	ready       *readiness
 
-	mu  sync.Mutex // serialises Stop/Start/Terminate; guards ctr
-	ctr *testcontainers.DockerContainer
+	// mu serialises Stop, Start and Terminate. Exec and Logs do not take it (a Start may
+	// wait a minute for readiness); they load ctr, which Terminate sets to nil.
+	mu  sync.Mutex
+	ctr atomic.Pointer[testcontainers.DockerContainer]
 }
 
 // ID is the Docker container ID.
@@ -91,11 +94,12 @@ func (c *Container) HostNetwork() bool { return c.hostNetwork }
 func (c *Container) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctr == nil {
+	ctr := c.ctr.Load()
+	if ctr == nil {
 		return fmt.Errorf("%s: stop: %w", c.name, ErrTerminated)
 	}
 	timeout := stopTimeout
-	if err := c.ctr.Stop(ctx, &timeout); err != nil {
+	if err := ctr.Stop(ctx, &timeout); err != nil {
 		return fmt.Errorf("%s: stop: %w", c.name, err)
 	}
 	return nil
@@ -108,17 +112,18 @@ func (c *Container) Stop(ctx context.Context) error {
 func (c *Container) Start(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctr == nil {
+	ctr := c.ctr.Load()
+	if ctr == nil {
 		return fmt.Errorf("%s: start: %w", c.name, ErrTerminated)
 	}
 	if c.ready.readyLog != "" {
-		n, err := countInLogs(ctx, c.ctr, c.ready.readyLog)
+		n, err := countInLogs(ctx, ctr, c.ready.readyLog)
 		if err != nil {
 			return fmt.Errorf("%s: start: %w", c.name, err)
 		}
 		c.ready.seen.Store(n)
 	}
-	if err := c.ctr.Start(ctx); err != nil {
+	if err := ctr.Start(ctx); err != nil {
 		return fmt.Errorf("%s: start: %w", c.name, err)
 	}
 	return nil
@@ -129,12 +134,11 @@ func (c *Container) Start(ctx context.Context) error {
 func (c *Container) Terminate(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctr == nil {
+	ctr := c.ctr.Swap(nil)
+	if ctr == nil {
 		return nil
 	}
-	err := c.ctr.Terminate(ctx)
-	c.ctr = nil
-	if err != nil {
+	if err := ctr.Terminate(ctx); err != nil {
 		return fmt.Errorf("%s: terminate: %w", c.name, err)
 	}
 	return nil
@@ -191,12 +195,11 @@ func (c *Container) Logs(ctx context.Context) (string, error) {
 }
 
 func (c *Container) current() (*testcontainers.DockerContainer, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctr == nil {
+	ctr := c.ctr.Load()
+	if ctr == nil {
 		return nil, ErrTerminated
 	}
-	return c.ctr, nil
+	return ctr, nil
 }
 
 // create starts the container for spec with the given host ports and waits until it is ready.
@@ -274,8 +277,8 @@ func create(ctx context.Context, logger tclog.Logger, spec Spec, image string, p
 		}
 		return nil, fmt.Errorf("start %s (%s): %w", image, c.describePorts(), err)
 	}
-	c.ctr = ctr
 	c.id = ctr.GetContainerID()
+	c.ctr.Store(ctr)
 	return c, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,4 +319,38 @@ func TestStartContextCancelled(t *testing.T) {
 	_, err := Run(ctx, redisSpec())
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled) || Unavailable(err), "%v", err)
+}
+
+// TestConcurrentUse: Logs and Exec from other goroutines while the container restarts and
+// is terminated; run with -race. Errors are expected while it is down, never a race.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	c, err := Run(t.Context(), redisSpec())
+	if Unavailable(err) {
+		SkipOrFail(t, redisSpec(), err)
+	}
+	require.NoError(t, err)
+	ctx := t.Context()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_, _ = c.Logs(ctx)
+				_, _ = c.Exec(ctx, "true")
+			}
+		})
+	}
+	require.NoError(t, c.Stop(ctx))
+	require.NoError(t, c.Start(ctx))
+	require.NoError(t, c.Terminate(ctx))
+	close(done)
+	wg.Wait()
+	_, err = c.Logs(ctx)
+	require.ErrorIs(t, err, ErrTerminated)
 }

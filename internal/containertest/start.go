@@ -3,7 +3,6 @@ package containertest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/moby/moby/api/types/network"
@@ -116,5 +115,5 @@ func run(ctx context.Context, logger tclog.Logger, spec Spec) (*Container, error
 			break
 		}
 	}
-	return nil, fmt.Errorf("%s: %w", spec.Name, lastErr)
+	return nil, lastErr
 }

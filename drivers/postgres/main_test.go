@@ -16,22 +16,40 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sessionstore/sessionstore/drivers/postgres"
+	"github.com/sessionstore/sessionstore/drivers/postgres/pgtest"
 )
 
 var b64 = base64.RawURLEncoding
 
-// devURL is a temporary stand-in for the container helper.
-var devURL = os.Getenv("SESSIONSTORE_POSTGRES_DEV_URL")
-
-// admin is a pool on the shared server for the tests' own SQL.
-var admin *pgxpool.Pool
+// shared is the PostgreSQL container the tests share (each in schemas of
+// its own); nil when it could not start (sharedErr says why).
+var (
+	shared    *pgtest.Server
+	sharedErr error
+	// admin is a pool on the shared server for the tests' own SQL.
+	admin *pgxpool.Pool
+)
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		if devURL != "" {
-			var err error
-			admin, err = pgxpool.New(context.Background(), devURL)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+		shared, sharedErr = pgtest.Run(ctx, pgtest.WithSetting("max_connections", "300"))
+		cancel()
+		if shared != nil {
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := shared.Terminate(ctx); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+				}
+			}()
+			cfg, err := pgxpool.ParseConfig(shared.ConnString)
 			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			cfg.MaxConns = 40
+			if admin, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
@@ -40,6 +58,8 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	if code == 0 {
+		// Docker's client keeps idle HTTP connections alive; they are not
+		// this package's goroutines.
 		if err := goleak.Find(
 			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
@@ -51,13 +71,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// server returns the shared server's connection string, or skips.
+// server returns the shared server's connection string, or skips (fails
+// with SESSIONSTORE_REQUIRE_DOCKER=1) when there is none.
 func server(t testing.TB) string {
 	t.Helper()
-	if devURL == "" {
-		t.Skip("no PostgreSQL server")
+	if shared == nil {
+		pgtest.SkipOrFail(t, sharedErr)
 	}
-	return devURL
+	return shared.ConnString
 }
 
 var schemaSeq atomic.Int64

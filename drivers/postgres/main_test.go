@@ -108,9 +108,19 @@ func freshSchema(t testing.TB) string {
 // Without Pool and ConnString it connects with the server's string.
 func newStorage(t testing.TB, cfg postgres.Config) *postgres.Storage {
 	t.Helper()
+	s, _ := newStorageSchema(t, cfg)
+	return s
+}
+
+// newStorageSchema is newStorage that also returns the database schema of
+// the tables ("" when cfg named them).
+func newStorageSchema(t testing.TB, cfg postgres.Config) (*postgres.Storage, string) {
+	t.Helper()
 	url := server(t)
+	schema := ""
 	if cfg.Table == "" {
-		cfg.Table = freshSchema(t) + ".sessions"
+		schema = freshSchema(t)
+		cfg.Table = schema + ".sessions"
 	}
 	if cfg.Pool == nil && cfg.ConnString == "" && cfg.Host == "" {
 		cfg.ConnString = url
@@ -121,7 +131,7 @@ func newStorage(t testing.TB, cfg postgres.Config) *postgres.Storage {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, s.CreateSchema(ctx))
-	return s
+	return s, schema
 }
 
 // sessionKey returns a fresh 43-character base64url key, as

@@ -187,7 +187,12 @@ func (e *timeoutError) Error() string {
 	return fmt.Sprintf("statement timed out after %v (SendTimeout+ReadTimeout): %v", e.after, e.err)
 }
 
-func (e *timeoutError) Unwrap() []error { return []error{ErrTimeout, e.err} }
+// Unwrap makes errors.Is see ErrTimeout and context.DeadlineExceeded (pgx
+// reports the server's cancellation, not the deadline behind it) besides
+// pgx's error.
+func (e *timeoutError) Unwrap() []error {
+	return []error{ErrTimeout, context.DeadlineExceeded, e.err}
+}
 
 // exec runs a statement that returns no rows and reports the rows it
 // affected.

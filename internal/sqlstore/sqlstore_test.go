@@ -62,8 +62,8 @@ func TestParseTableRejects(t *testing.T) {
 	for _, name := range []string{
 		"", ".", "a.", ".a", "a..b", "a.b.c.d",
 		"nul\x00byte", "bad\xffutf8", "app.\xfe",
-		strings.Repeat("a", 64),           // over 63 bytes: PostgreSQL would truncate it
-		strings.Repeat("é", 32),           // 64 bytes
+		strings.Repeat("a", 64),          // over 63 bytes: PostgreSQL would truncate it
+		strings.Repeat("é", 32),          // 64 bytes
 		"ok." + strings.Repeat("b", 100), // any part
 	} {
 		_, err := ParseTable(pg, "TableMeta", name)

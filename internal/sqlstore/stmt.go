@@ -34,17 +34,17 @@ type Arg uint8
 
 // The values of the operations.
 const (
-	ArgName      Arg = iota // cookie name (TEXT)
-	ArgKey                  // session key, the sid column (TEXT)
-	ArgValue                // session value ([]byte)
-	ArgExp                  // the session's expiry (a time)
-	ArgNow                  // the caller's now, or the clock's (a time)
-	ArgOldKey               // the rotated-away key (TEXT)
-	ArgStaleExp             // the end of the old key's grace period (a time)
-	ArgAudience             // one encoded audience, or a list of them
-	ArgSubject              // one encoded subject, or a list of them
-	ArgLimit                // a batch size (an integer)
-	NumArgs                 // how many Args there are
+	ArgName     Arg = iota // cookie name (TEXT)
+	ArgKey                 // session key, the sid column (TEXT)
+	ArgValue               // session value ([]byte)
+	ArgExp                 // the session's expiry (a time)
+	ArgNow                 // the caller's now, or the clock's (a time)
+	ArgOldKey              // the rotated-away key (TEXT)
+	ArgStaleExp            // the end of the old key's grace period (a time)
+	ArgAudience            // one encoded audience, or a list of them
+	ArgSubject             // one encoded subject, or a list of them
+	ArgLimit               // a batch size (an integer)
+	NumArgs                // how many Args there are
 )
 
 // Values holds one value per Arg for Stmt.Bind.

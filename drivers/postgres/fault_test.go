@@ -194,4 +194,3 @@ func TestOwnTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "SendTimeout+ReadTimeout")
 }
-

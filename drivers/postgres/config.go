@@ -97,13 +97,20 @@ type Config struct {
 	// ConnectTimeout bounds making one connection, TLS included
 	// (connect_timeout). Default DefaultConnectTimeout.
 	ConnectTimeout time.Duration
-	// SendTimeout and ReadTimeout (send_timeout, read_timeout) bound each
-	// operation once it has a connection: the statement is cancelled on
-	// the server after SendTimeout+ReadTimeout (pgx has no per-socket
-	// timeouts; it enforces deadlines through the context). Waiting for a
-	// connection is bounded by the caller's context alone. Defaults
-	// DefaultSendTimeout and DefaultReadTimeout.
+	// SendTimeout is how long sent data may stay unacknowledged by the
+	// server before the connection is dropped (send_timeout; the socket's
+	// TCP_USER_TIMEOUT, on Linux). Default DefaultSendTimeout.
 	SendTimeout time.Duration
+	// ReadTimeout is how long the server may take over a statement, lock
+	// waits included (read_timeout): it becomes the connections'
+	// statement_timeout, so the server cancels a longer one and the call
+	// fails with ErrTimeout; TCP keepalive probes start after as long a
+	// silence. pgx has no per-socket timeouts, and a timer per call would
+	// cost a context watch on every statement. Default DefaultReadTimeout.
+	//
+	// SendTimeout and ReadTimeout apply to the Storage's own pool; with
+	// Pool, the caller's contexts alone bound a call. Waiting for a pooled
+	// connection is always bounded by the caller's context.
 	ReadTimeout time.Duration
 	// KeepaliveTimeout is how long a connection may sit idle in the pool
 	// before it is closed (keepalive_timeout). Default pgxpool's (30 min).
@@ -171,7 +178,6 @@ func configError(format string, args ...any) error {
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	layout       sqlstore.Layout
-	opTimeout    time.Duration
 	clock        func() time.Time
 	maxValueSize int
 	sweep        sqlstore.SweepConfig
@@ -193,15 +199,6 @@ func (c *Config) settings() (*settings, error) {
 	}
 	s.layout = layout
 
-	send, err := sqlstore.Duration("SendTimeout", c.SendTimeout, DefaultSendTimeout)
-	if err != nil {
-		return nil, configError("%v", err)
-	}
-	read, err := sqlstore.Duration("ReadTimeout", c.ReadTimeout, DefaultReadTimeout)
-	if err != nil {
-		return nil, configError("%v", err)
-	}
-	s.opTimeout = send + read
 	if s.maxValueSize, err = sqlstore.Size("MaxValueSize", c.MaxValueSize, 0); err != nil {
 		return nil, configError("%v", err)
 	}
@@ -274,7 +271,8 @@ func (c *Config) connFieldsSet() []string {
 	}{
 		{"Host", c.Host != ""}, {"Port", c.Port != 0}, {"Application", c.Application != ""},
 		{"Username", c.Username != ""}, {"Password", c.Password != ""}, {"Database", c.Database != ""},
-		{"ConnectTimeout", c.ConnectTimeout != 0}, {"KeepaliveTimeout", c.KeepaliveTimeout != 0},
+		{"ConnectTimeout", c.ConnectTimeout != 0}, {"SendTimeout", c.SendTimeout != 0}, {"ReadTimeout", c.ReadTimeout != 0},
+		{"KeepaliveTimeout", c.KeepaliveTimeout != 0},
 		{"PoolSize", c.PoolSize != 0},
 		{"SSL", c.SSL}, {"SSLRequired", c.SSLRequired}, {"SSLInsecureSkipVerify", c.SSLInsecureSkipVerify},
 		{"ServerName", c.ServerName != ""}, {"RootCAs", c.RootCAs != nil}, {"Certificates", len(c.Certificates) > 0},

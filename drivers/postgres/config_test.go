@@ -47,6 +47,7 @@ func TestConfigErrors(t *testing.T) {
 		{"pool and host", postgres.Config{Pool: pool, Host: "db"}, "Pool is given, so [Host]"},
 		{"pool and conn string", postgres.Config{Pool: pool, ConnString: "host=db"}, "ConnString"},
 		{"pool and pool size", postgres.Config{Pool: pool, PoolSize: 3}, "PoolSize"},
+		{"pool and read timeout", postgres.Config{Pool: pool, ReadTimeout: time.Second}, "ReadTimeout"},
 		{"close pool without pool", postgres.Config{ClosePool: true}, "ClosePool needs Pool"},
 		{"conn string and fields", postgres.Config{ConnString: "host=db", Username: "u", SSL: true}, "[Username SSL]"},
 		{"bad conn string", postgres.Config{ConnString: "postgres://u:s3cretpw@db/x?sslmode=bogus"}, "ConnString"},
@@ -76,11 +77,12 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, postgres.DefaultConnectTimeout, cc.ConnectTimeout)
 	assert.Equal(t, int32(postgres.DefaultPoolSize), pc.MaxConns)
 	assert.NotNil(t, cc.BuildContextWatcherHandler, "an ended context cancels the statement on the server")
+	assert.Equal(t, "5000", cc.RuntimeParams["statement_timeout"], "ReadTimeout is the server's statement_timeout")
+	assert.NotNil(t, cc.DialFunc)
 
 	s, err := postgres.New(postgres.Config{})
 	require.NoError(t, err)
 	defer s.Close()
-	assert.Equal(t, postgres.DefaultSendTimeout+postgres.DefaultReadTimeout, s.OpTimeout())
 	assert.Equal(t, postgres.OwnTables, s.Mode())
 }
 
@@ -115,13 +117,15 @@ func TestConfigFields(t *testing.T) {
 }
 
 func TestConfigConnString(t *testing.T) {
-	pc, err := postgres.PoolConfigOf(postgres.Config{ConnString: "postgres://u@db:6000/x?connect_timeout=9&pool_max_conns=3"})
+	pc, err := postgres.PoolConfigOf(postgres.Config{ConnString: "postgres://u@db:6000/x?connect_timeout=9&pool_max_conns=3&statement_timeout=1234"})
 	require.NoError(t, err)
+	assert.Equal(t, "1234", pc.ConnConfig.RuntimeParams["statement_timeout"], "the string's statement_timeout stays")
 	assert.Equal(t, "db", pc.ConnConfig.Host)
 	assert.Equal(t, 9*time.Second, pc.ConnConfig.ConnectTimeout, "the string's own settings stay")
 	assert.Equal(t, int32(3), pc.MaxConns)
-	pc, err = postgres.PoolConfigOf(postgres.Config{ConnString: "postgres://u@db/x?pool_max_conns=3", PoolSize: 11, ConnectTimeout: time.Second})
+	pc, err = postgres.PoolConfigOf(postgres.Config{ConnString: "postgres://u@db/x?pool_max_conns=3", PoolSize: 11, ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second})
 	require.NoError(t, err)
+	assert.Equal(t, "2000", pc.ConnConfig.RuntimeParams["statement_timeout"])
 	assert.Equal(t, int32(11), pc.MaxConns, "pool fields beside the string override it")
 	assert.Equal(t, time.Second, pc.ConnConfig.ConnectTimeout)
 }

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,6 +70,9 @@ func (c *Config) poolConfig() (*pgxpool.Config, error) {
 		pc.MinConns = pc.MaxConns
 	}
 
+	if err := c.bindTimeouts(pc); err != nil {
+		return nil, err
+	}
 	// A context that ends makes the server cancel the statement (a
 	// statement waiting on a lock would otherwise go on after the caller
 	// left), and the connection is cut if the server does not answer.
@@ -75,6 +80,38 @@ func (c *Config) poolConfig() (*pgxpool.Config, error) {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: conn, DeadlineDelay: cancelGrace}
 	}
 	return pc, nil
+}
+
+// bindTimeouts maps SendTimeout and ReadTimeout onto the connections, at
+// no cost per call (a timer per statement costs pgx a context watch):
+//
+//   - ReadTimeout is the server's statement_timeout: a statement not done
+//     by then (a lock wait included) is cancelled by the server, and the
+//     call fails with ErrTimeout. A statement_timeout the connection string
+//     sets stays. TCP keepalive probes start after ReadTimeout of silence,
+//     so a server that vanished without closing is noticed too.
+//   - SendTimeout is the socket's TCP_USER_TIMEOUT (Linux): sent data left
+//     unacknowledged that long drops the connection.
+//
+// The caller's context bounds every call as well (see Storage).
+func (c *Config) bindTimeouts(pc *pgxpool.Config) error {
+	send, err := sqlstore.Duration("SendTimeout", c.SendTimeout, DefaultSendTimeout)
+	if err != nil {
+		return configError("%v", err)
+	}
+	read, err := sqlstore.Duration("ReadTimeout", c.ReadTimeout, DefaultReadTimeout)
+	if err != nil {
+		return configError("%v", err)
+	}
+	if _, set := pc.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(read.Milliseconds(), 1), 10)
+	}
+	d := net.Dialer{
+		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: read, Interval: max(read/3, time.Second), Count: 3},
+		Control:         sendTimeoutControl(send),
+	}
+	pc.ConnConfig.DialFunc = d.DialContext
+	return nil
 }
 
 // fieldsConfig builds a pool configuration from the Lua fields. The
@@ -144,7 +181,7 @@ func (c *Config) identityFieldsSet() []string {
 	var set []string
 	for _, f := range c.connFieldsSet() {
 		switch f {
-		case "ConnectTimeout", "KeepaliveTimeout", "PoolSize":
+		case "ConnectTimeout", "SendTimeout", "ReadTimeout", "KeepaliveTimeout", "PoolSize":
 			// These tune the pool and may be set beside ConnString.
 		default:
 			set = append(set, f)

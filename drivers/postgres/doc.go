@@ -113,13 +113,16 @@
 //
 // # Connections and errors
 //
-// The Storage's own pool (or the application's) is pgxpool. ConnectTimeout
-// bounds each connection's setup; SendTimeout+ReadTimeout bound each
-// statement (pgx has no per-socket timeouts), waiting for a pooled
-// connection is bounded by the caller's context. When a context ends
-// during a statement, the driver has the server cancel it (a statement
-// waiting on a lock does not run on after its caller left) and returns an
-// error wrapping ctx.Err(); the Storage's own bound gives ErrTimeout.
+// The Storage's own pool (or the application's) is pgxpool. On its own
+// pool the Lua timeouts become connection settings, which cost nothing per
+// call: ConnectTimeout bounds each connection's setup, ReadTimeout is the
+// server's statement_timeout (a statement not done by then, lock waits
+// included, is cancelled by the server: ErrTimeout) and the keepalive
+// idle time, SendTimeout the socket's TCP_USER_TIMEOUT. Waiting for a
+// pooled connection is bounded by the caller's context. When a context
+// ends during a statement, the driver has the server cancel it (a
+// statement waiting on a lock does not run on after its caller left) and
+// returns an error wrapping ctx.Err().
 // After a server restart the pool replaces its dead connections: the calls
 // in flight fail, later ones work. Errors wrap pgx's (errors.As with
 // *pgconn.PgError gives the SQLSTATE); they never contain a session key,

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"time"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -32,9 +30,6 @@ func (s *Storage) OtherSQL() map[string]string {
 
 // Pool returns the Storage's pool.
 func (s *Storage) Pool() *pgxpool.Pool { return s.pool }
-
-// OpTimeout returns SendTimeout+ReadTimeout as applied.
-func (s *Storage) OpTimeout() time.Duration { return s.opTimeout }
 
 var (
 	ObjectName = objectName

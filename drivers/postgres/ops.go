@@ -87,25 +87,23 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	v[sqlstore.ArgNow] = pgTime(s.clock())
 	args := s.st.get.Bind(&v)
 	var data []byte
-	found := true
-	err = s.run(ctx, "get", func(ctx context.Context, c *pgxpool.Conn) error {
-		err := c.QueryRow(ctx, s.st.get.SQL, args...).Scan(&data)
-		if errors.Is(err, errNoRows) {
-			found = false
-			return nil
+	for try := 1; ; try++ {
+		a, err := s.begin(ctx)
+		if err == nil {
+			err = s.end(ctx, a, a.c.QueryRow(ctx, s.st.get.SQL, args...).Scan(&data))
 		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+		switch {
+		case err == nil:
+			if data == nil {
+				data = []byte{}
+			}
+			return data, nil // pgx copies what it scans: the slice is the caller's
+		case errors.Is(err, errNoRows):
+			return nil, fmt.Errorf("postgres: get: %w", session.ErrNotFound)
+		case !again(ctx, err, try):
+			return nil, s.callError(ctx, "get", err)
+		}
 	}
-	if !found {
-		return nil, fmt.Errorf("postgres: get: %w", session.ErrNotFound)
-	}
-	if data == nil {
-		data = []byte{}
-	}
-	return data, nil // pgx copies what it scans: the slice is the caller's
 }
 
 // Delete implements session.Storage: one DELETE of the session row; its

@@ -16,8 +16,8 @@ import (
 	"github.com/sessionstore/sessionstore/session/driver"
 )
 
-// ErrTimeout reports a statement cancelled after SendTimeout+ReadTimeout
-// while the caller's context was still live.
+// ErrTimeout reports a statement the server cancelled after ReadTimeout
+// (its statement_timeout) while the caller's context was still live.
 var ErrTimeout = errors.New("postgres: statement timed out")
 
 // Storage is a session.Storage backed by PostgreSQL. It is safe for
@@ -29,7 +29,6 @@ type Storage struct {
 	st        *statements
 	planner   driver.Planner
 	clock     func() time.Time
-	opTimeout time.Duration
 	sweepCfg  sqlstore.SweepConfig
 	sweeper   *sqlstore.Sweeper
 	closed    atomic.Bool
@@ -57,7 +56,6 @@ func New(cfg Config) (*Storage, error) {
 		st:        newStatements(set.layout),
 		planner:   driver.Planner{Naming: driver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.maxValueSize},
 		clock:     set.clock,
-		opTimeout: set.opTimeout,
 	}
 	pc := set.poolConfig
 	if s.pool == nil {
@@ -113,38 +111,61 @@ func (s *Storage) enter(op string) error {
 // the first provably did nothing (see retryable).
 const maxAttempts = 2
 
-// run runs fn on a pooled connection with the statement's timeout, and
-// tries once more when the first try provably changed nothing: pgx had
-// sent nothing (a connection found dead), or the server rolled the
-// statement back as a deadlock or serialization victim. Each operation is
-// one statement, so one transaction.
-func (s *Storage) run(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
-	var err error
-	for range maxAttempts {
-		if err = s.try(ctx, fn); err == nil || !retryable(err) || ctx.Err() != nil {
-			break
-		}
-	}
-	if err != nil {
-		return s.callError(ctx, op, err)
-	}
-	return nil
+// again reports whether a statement that failed with err on try number
+// try (from 1) runs once more: when the try provably changed nothing (pgx
+// had sent nothing, as with a connection found dead, or the server rolled
+// the statement back as a deadlock or serialization victim) and the caller
+// still waits.
+func again(ctx context.Context, err error, try int) bool {
+	return try < maxAttempts && retryable(err) && ctx.Err() == nil
 }
 
-func (s *Storage) try(ctx context.Context, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
-	// Waiting for a connection is bounded by the caller's context only.
+// attempt is one try of a statement: a pooled connection.
+type attempt struct {
+	c *pgxpool.Conn
+}
+
+// begin acquires a connection, waiting as long as the caller's context
+// allows. The statement itself is bounded by the caller's context and by
+// the connection's timeouts (see Config.ReadTimeout), not by a timer of
+// its own: that would cost pgx a context watch on every call.
+func (s *Storage) begin(ctx context.Context) (attempt, error) {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return attempt{}, err
 	}
-	defer c.Release()
-	qctx, cancel := context.WithTimeout(ctx, s.opTimeout)
-	defer cancel()
-	err = fn(qctx, c)
-	if err != nil && ctx.Err() == nil && qctx.Err() != nil {
-		return &timeoutError{after: s.opTimeout, err: err}
+	return attempt{c: c}, nil
+}
+
+// end gives the connection back and marks a statement the server
+// cancelled on its own (statement_timeout, the caller's context still
+// live) as a timeout.
+func (s *Storage) end(ctx context.Context, a attempt, err error) error {
+	a.c.Release()
+	var pe *pgconn.PgError
+	if err != nil && ctx.Err() == nil && errors.As(err, &pe) && pe.Code == "57014" { // query_canceled
+		return &timeoutError{err: err}
 	}
 	return err
+}
+
+// run runs fn on a pooled connection (see begin), and once more when
+// again says so. Each operation is one statement or one batch, so one
+// transaction. The hot paths (Get, exec) spell the same loop out, which
+// spares the closure's allocations.
+func (s *Storage) run(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
+	for try := 1; ; try++ {
+		a, err := s.begin(ctx)
+		if err == nil {
+			err = s.end(ctx, a, fn(ctx, a.c))
+		}
+		if err == nil {
+			return nil
+		}
+		if !again(ctx, err, try) {
+			return s.callError(ctx, op, err)
+		}
+	}
 }
 
 // retryable reports an error after which the statement can run again:
@@ -177,14 +198,13 @@ func (s *Storage) callError(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
-// timeoutError is a statement stopped by the Storage's own timeout.
+// timeoutError is a statement the server cancelled after ReadTimeout.
 type timeoutError struct {
-	after time.Duration
-	err   error
+	err error
 }
 
 func (e *timeoutError) Error() string {
-	return fmt.Sprintf("statement timed out after %v (SendTimeout+ReadTimeout): %v", e.after, e.err)
+	return fmt.Sprintf("statement timed out (ReadTimeout): %v", e.err)
 }
 
 // Unwrap makes errors.Is see ErrTimeout and context.DeadlineExceeded (pgx
@@ -197,14 +217,20 @@ func (e *timeoutError) Unwrap() []error {
 // exec runs a statement that returns no rows and reports the rows it
 // affected.
 func (s *Storage) exec(ctx context.Context, op string, st sqlstore.Stmt, v *sqlstore.Values) (int64, error) {
-	var n int64
 	args := st.Bind(v)
-	err := s.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) error {
-		tag, err := c.Exec(ctx, st.SQL, args...)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	for try := 1; ; try++ {
+		a, err := s.begin(ctx)
+		if err == nil {
+			var tag pgconn.CommandTag
+			tag, err = a.c.Exec(ctx, st.SQL, args...)
+			if err = s.end(ctx, a, err); err == nil {
+				return tag.RowsAffected(), nil
+			}
+		}
+		if !again(ctx, err, try) {
+			return 0, s.callError(ctx, op, err)
+		}
+	}
 }
 
 // execAll runs statements that return no rows as one pipeline: pgx sends

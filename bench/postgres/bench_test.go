@@ -1,0 +1,183 @@
+package pgbench
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// BenchmarkPostgres runs, against one PostgreSQL server, each operation on
+// every store that has it:
+//
+//	op=Get, op=Set                 ours, ours-lua, pgx, pgxstore (1 KiB values, 10,000 live sessions)
+//	op=Rotate1Pair                 ours, ours-lua, pgx           (Set with OldKey and one index pair)
+//	op=ReadMetadata/sessions=N     ours, ours-lua, pgx           (a subject with N = 10, 100, 1000 sessions)
+//
+// pgx runs the driver's own statements through pgxpool directly, so ours
+// against pgx is the driver's overhead. Besides time, each reports
+// trips/op (round trips, counted on the connection) and cpu-ns/op (this
+// process's CPU: the client's cost; the server is another process).
+func BenchmarkPostgres(b *testing.B) {
+	server(b)
+	for _, op := range []struct {
+		name string
+		fn   func(b *testing.B, s kv, trips *atomic.Int64)
+	}{{"Get", benchGet}, {"Set", benchSet}} {
+		for _, t := range targets {
+			b.Run("op="+op.name+"/store="+t.name, func(b *testing.B) {
+				s, trips := t.open(b)
+				op.fn(b, s, trips)
+			})
+		}
+	}
+	for _, t := range targets {
+		b.Run("op=Rotate1Pair/store="+t.name, func(b *testing.B) {
+			s, trips := t.open(b)
+			ix, ok := s.(indexed)
+			if !ok {
+				b.Skip("no index")
+			}
+			benchRotate(b, ix, trips)
+		})
+	}
+	for _, n := range []int{10, 100, 1000} {
+		for _, t := range targets {
+			b.Run(fmt.Sprintf("op=ReadMetadata/sessions=%d/store=%s", n, t.name), func(b *testing.B) {
+				s, trips := t.open(b)
+				ix, ok := s.(indexed)
+				if !ok {
+					b.Skip("no index")
+				}
+				benchReadMetadata(b, ix, trips, n)
+			})
+		}
+	}
+}
+
+// keyspace is the number of live sessions Get and Set cycle through.
+const keyspace = 10_000
+
+func prefill(b *testing.B, s kv) []string {
+	b.Helper()
+	ks := make([]string, keyspace)
+	ctx := context.Background()
+	for i := range ks {
+		ks[i] = sessionKey(i)
+		if err := s.Set(ctx, ks[i], value1K); err != nil {
+			b.Fatalf("prefill: %v", err)
+		}
+	}
+	return ks
+}
+
+// meter reports round trips and CPU time per operation.
+type meter struct {
+	trips *atomic.Int64
+	t0    int64
+	cpu0  time.Duration
+}
+
+func start(trips *atomic.Int64) meter { return meter{trips, trips.Load(), cpuTime()} }
+
+func (m meter) report(b *testing.B) {
+	if b.N > 0 {
+		b.ReportMetric(float64(m.trips.Load()-m.t0)/float64(b.N), "trips/op")
+		b.ReportMetric(float64(cpuTime()-m.cpu0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// cpuTime is the CPU time this process has used so far, all threads.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchGet(b *testing.B, s kv, trips *atomic.Int64) {
+	ks := prefill(b, s)
+	ctx := context.Background()
+	b.SetBytes(valueSize)
+	b.ReportAllocs()
+	m := start(trips)
+	i := 0
+	for b.Loop() {
+		v, err := s.Get(ctx, ks[i%keyspace])
+		if err != nil || len(v) != valueSize {
+			b.Fatalf("Get: %d bytes, %v", len(v), err)
+		}
+		i++
+	}
+	m.report(b)
+}
+
+func benchSet(b *testing.B, s kv, trips *atomic.Int64) {
+	ks := prefill(b, s)
+	ctx := context.Background()
+	b.SetBytes(valueSize)
+	b.ReportAllocs()
+	m := start(trips)
+	i := 0
+	for b.Loop() {
+		if err := s.Set(ctx, ks[i%keyspace], value1K); err != nil {
+			b.Fatalf("Set: %v", err)
+		}
+		i++
+	}
+	m.report(b)
+}
+
+// benchRotate rotates one session b.N times, as a session layer does on
+// every refresh: a new key, the previous one as OldKey, one index pair.
+func benchRotate(b *testing.B, s indexed, trips *atomic.Int64) {
+	ctx := context.Background()
+	p := session.Pair{Audience: "bench", Subject: "rotating-user"}
+	ks := make([]string, b.N+1)
+	for i := range ks {
+		ks[i] = sessionKey(1_000_000 + i)
+	}
+	if err := s.SetIndexed(ctx, ks[0], value1K, p); err != nil {
+		b.Fatalf("Set: %v", err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	m := start(trips)
+	for i := range b.N {
+		if err := s.Rotate(ctx, ks[i], ks[i+1], value1K, p); err != nil {
+			b.Fatalf("rotate: %v", err)
+		}
+	}
+	b.StopTimer()
+	m.report(b)
+	live, err := s.ReadMetadata(ctx, p)
+	if err != nil || len(live) != 1 {
+		b.Fatalf("after %d rotations: %d live keys, %v; want 1", b.N, len(live), err)
+	}
+}
+
+// benchReadMetadata lists a subject that has n live sessions.
+func benchReadMetadata(b *testing.B, s indexed, trips *atomic.Int64, n int) {
+	ctx := context.Background()
+	p := session.Pair{Audience: "bench", Subject: fmt.Sprintf("user-with-%d", n)}
+	for i := range n {
+		if err := s.SetIndexed(ctx, sessionKey(2_000_000+i), value1K, p); err != nil {
+			b.Fatalf("Set: %v", err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	m := start(trips)
+	for range b.N {
+		live, err := s.ReadMetadata(ctx, p)
+		if err != nil || len(live) != n {
+			b.Fatalf("ReadMetadata: %d keys, %v; want %d", len(live), err, n)
+		}
+	}
+	m.report(b)
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs BenchmarkPostgres (ours, ours-lua, raw pgx, scs pgxstore) against one
 # PostgreSQL container on loopback, in interleaved rounds (each round runs
-# every benchmark once in a fresh process, so a burst of load on a shared
-# machine hits every store alike), and writes
+# every benchmark once in a fresh process, the stores' order rotated from
+# round to round, so a burst of load on a shared machine hits every store
+# alike), and writes
 #   ../results/postgres-<UTC stamp>.txt   raw `go test -bench` output
 #   ../results/postgres-<UTC stamp>.md    machine, ratios, medians
 # The container runs $SESSIONSTORE_POSTGRES_IMAGE (default postgres:15; without
@@ -59,7 +60,7 @@ REPORT=../results/postgres-$STAMP.md
 : > "$RAW"
 for round in $(seq "$COUNT"); do
   echo "run.sh: round $round of $COUNT" >&2
-  "$BINDIR/pgbench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.count 1 \
+  SESSIONSTORE_BENCH_ROUND=$round "$BINDIR/pgbench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.count 1 \
     -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | grep -v '^20[0-9][0-9]/' | tee -a "$RAW"
 done
 if grep -q -e '^--- FAIL' -e '^FAIL' "$RAW"; then echo "run.sh: a benchmark failed, see $RAW" >&2; exit 1; fi
@@ -70,7 +71,7 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
   echo "# PostgreSQL benchmark run $STAMP"
   echo
   echo "- CPU: $cpu, $(nproc) cores, $mem RAM, $(uname -sr); $(go version | cut -d' ' -f3-)"
-  echo "- server: ${CID:+$IMAGE in Docker, published on 127.0.0.1 (docker-proxy)}${CID:-$SESSIONSTORE_BENCH_POSTGRES}"
+  if [ -n "$CID" ]; then echo "- server: $IMAGE in Docker, published on 127.0.0.1 (through docker-proxy)"; else echo "- server: SESSIONSTORE_BENCH_POSTGRES"; fi
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- COUNT=$COUNT BENCHTIME=$BENCHTIME; raw output: $(basename "$RAW")"
   echo

@@ -23,9 +23,9 @@ var ErrServer = errors.New("memcached: server error")
 
 // The answers of round trips that callers act on, rather than failures.
 var (
-	errMiss      = errors.New("memcached: no such item")
-	errNotStored = errors.New("memcached: not stored")
-	errConflict  = errors.New("memcached: item changed since it was read")
+	errMiss      = errors.New("no such item")
+	errNotStored = errors.New("not stored")
+	errConflict  = errors.New("item changed since it was read")
 	// errOtherKey reports an answer for a key that was not asked for, which
 	// gomemcache passes on unchecked.
 	errOtherKey = fmt.Errorf("%w: answer for another key", ErrServer)
@@ -41,9 +41,9 @@ type itemTooLargeError struct {
 
 func (e *itemTooLargeError) Error() string {
 	if e.maxValue > 0 {
-		return fmt.Sprintf("memcached: item over the server's item size limit (largest value for this key: %d bytes)", e.maxValue)
+		return fmt.Sprintf("item over the server's item size limit (largest value for this key: %d bytes)", e.maxValue)
 	}
-	return "memcached: item over the server's item size limit"
+	return "item over the server's item size limit"
 }
 
 // isTooLargeAnswer reports memcached's answer to an item over its -I limit.

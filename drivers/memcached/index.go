@@ -23,10 +23,10 @@ const (
 )
 
 var (
-	errIndexContention = errors.New("memcached: index update: too many concurrent writers, gave up")
+	errIndexContention = errors.New("too many concurrent writers, gave up")
 	// errIndexFull reports an index whose live entries no longer fit the
 	// server's item size limit.
-	errIndexFull = errors.New("memcached: index item over the server's item size limit")
+	errIndexFull = errors.New("index item full")
 )
 
 // indexer updates and reads index items.

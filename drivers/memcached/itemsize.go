@@ -36,7 +36,7 @@ const (
 
 // errNoSettings reports a server that does not answer "stats settings"
 // with item_size_max (a proxy, say): its limit stays unknown.
-var errNoSettings = errors.New("memcached: no item_size_max in the answer to stats settings")
+var errNoSettings = errors.New("no item_size_max in the answer to stats settings")
 
 // itemLimits is what a pool learned of its servers' item size limits.
 type itemLimits struct {
@@ -79,7 +79,7 @@ func (l *itemLimits) maxItem(ctx context.Context, srv *server) (limit int, asked
 			case <-wait:
 				continue
 			case <-ctx.Done():
-				return 0, asked, fmt.Errorf("memcached: waiting for the server's settings: %w", ctx.Err())
+				return 0, asked, fmt.Errorf("stats settings: waiting for another caller: %w", ctx.Err())
 			}
 		}
 		done := make(chan struct{})
@@ -100,7 +100,7 @@ func (l *itemLimits) maxItem(ctx context.Context, srv *server) (limit int, asked
 		l.mu.Unlock()
 		close(done)
 		if err := ctx.Err(); err != nil {
-			return 0, asked, fmt.Errorf("memcached: learning the server's settings: %w", err)
+			return 0, asked, fmt.Errorf("stats settings: %w", err)
 		}
 		return limit, asked, nil
 	}
@@ -122,7 +122,7 @@ func (l *itemLimits) forget(srv *server) {
 func (p *pool) learnItemSizeMax(ctx context.Context, srv *server) (int, error) {
 	nc, err := p.dialRaw(ctx, srv.network, srv.address)
 	if err != nil {
-		return 0, fmt.Errorf("memcached: stats settings: %w", err)
+		return 0, fmt.Errorf("stats settings: %w", err)
 	}
 	defer nc.Close()
 	deadline := time.Now().Add(p.set.SendTimeout + p.set.ReadTimeout)
@@ -130,13 +130,13 @@ func (p *pool) learnItemSizeMax(ctx context.Context, srv *server) (int, error) {
 		deadline = d
 	}
 	if err := nc.SetDeadline(deadline); err != nil {
-		return 0, fmt.Errorf("memcached: stats settings: %w", err)
+		return 0, fmt.Errorf("stats settings: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 	defer stop()
 
 	if _, err := nc.Write([]byte("stats settings\r\n")); err != nil {
-		return 0, fmt.Errorf("memcached: stats settings: %w", err)
+		return 0, fmt.Errorf("stats settings: %w", err)
 	}
 	r := bufio.NewReaderSize(nc, 512)
 	size, cas := 0, true
@@ -146,7 +146,7 @@ func (p *pool) learnItemSizeMax(ctx context.Context, srv *server) (int, error) {
 			if errors.Is(err, bufio.ErrBufferFull) {
 				return 0, fmt.Errorf("%w (overlong line)", errNoSettings)
 			}
-			return 0, fmt.Errorf("memcached: stats settings: %w", err)
+			return 0, fmt.Errorf("stats settings: %w", err)
 		}
 		f := strings.Fields(string(line))
 		switch {

@@ -179,7 +179,7 @@ func (s *slots) acquire(ctx context.Context) (*lane, error) {
 			// A lane was handed over meanwhile: pass it on.
 			s.release(<-ch)
 		}
-		return nil, fmt.Errorf("memcached: waiting for a connection: %w", ctx.Err())
+		return nil, fmt.Errorf("waiting for a connection: %w", ctx.Err())
 	}
 }
 

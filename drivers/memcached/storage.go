@@ -120,7 +120,7 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	defer s.mu.RUnlock()
 
 	if err := s.rt.set(ctx, w.item, p.Value, w.exptime); err != nil {
-		return fmt.Errorf("memcached: set: %w", valueError(err, s.planner.MaxValueSize))
+		return setError(err, s.planner.MaxValueSize)
 	}
 	c := change{key: p.Key, expiry: p.Expiry, ttl: p.TTLSeconds, old: p.Rotation.Key}
 	for _, ik := range w.indexes {
@@ -155,17 +155,18 @@ func (s *Storage) failClosed(ctx context.Context, item string, cause error) erro
 	return fmt.Errorf("memcached: set: index update failed, session removed again: %w", cause)
 }
 
-// valueError turns a session item too large for its server into the
-// caller's argument error, naming the largest value that fits.
-func valueError(err error, configured int) error {
+// setError wraps an error of writing the session item. One too large for
+// its server is the caller's argument error, naming the largest value that
+// fits.
+func setError(err error, configured int) error {
 	var tl *itemTooLargeError
-	if !errors.As(err, &tl) {
-		return err
+	switch {
+	case !errors.As(err, &tl):
+		return fmt.Errorf("memcached: %w", err) // "memcached: set: …"
+	case tl.maxValue <= 0: // the server's limit is not known
+		return fmt.Errorf("memcached: set: %w", driver.TooLarge("value", configured))
 	}
-	if tl.maxValue <= 0 {
-		return driver.TooLarge("value", configured) // the server's limit is not known
-	}
-	return driver.TooLarge("value", tl.maxValue)
+	return fmt.Errorf("memcached: set: %w", driver.TooLarge("value", tl.maxValue))
 }
 
 // Get implements session.Storage: one round trip.
@@ -188,7 +189,7 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	case errors.Is(err, errMiss):
 		return nil, fmt.Errorf("memcached: get: %w", session.ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("memcached: get: %w", err)
+		return nil, fmt.Errorf("memcached: %w", err) // "memcached: get: …"
 	case f.value == nil:
 		return []byte{}, nil
 	}
@@ -223,7 +224,7 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 		}
 	}
 	if err := s.rt.delete(ctx, item); err != nil && !errors.Is(err, errMiss) {
-		return fmt.Errorf("memcached: delete: %w", err)
+		return fmt.Errorf("memcached: %w", err) // "memcached: delete: …"
 	}
 	return nil
 }

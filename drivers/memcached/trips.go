@@ -3,6 +3,7 @@ package memcached
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -66,7 +67,7 @@ func (t *trips) get(ctx context.Context, key string) (fetched, error) {
 }
 
 func (t *trips) set(ctx context.Context, key string, value []byte, exptime int32) error {
-	if err := t.fits(ctx, key, len(value)); err != nil {
+	if err := t.fits(ctx, "set", key, len(value)); err != nil {
 		return err
 	}
 	return t.do(ctx, "set", key, func(c *memcache.Client) error {
@@ -75,7 +76,7 @@ func (t *trips) set(ctx context.Context, key string, value []byte, exptime int32
 }
 
 func (t *trips) add(ctx context.Context, key string, value []byte, exptime int32) error {
-	if err := t.fits(ctx, key, len(value)); err != nil {
+	if err := t.fits(ctx, "add", key, len(value)); err != nil {
 		return err
 	}
 	return t.do(ctx, "add", key, func(c *memcache.Client) error {
@@ -95,9 +96,9 @@ func (t *trips) append(ctx context.Context, key string, value []byte) error {
 func (t *trips) cas(ctx context.Context, key string, f fetched, value []byte, exptime int32) error {
 	it, ok := f.token.(*memcache.Item)
 	if !ok || it.Key != key {
-		return errors.New("memcached: cas: not an item this driver read")
+		return errors.New("cas: not an item this driver read")
 	}
-	if err := t.fits(ctx, key, len(value)); err != nil {
+	if err := t.fits(ctx, "cas", key, len(value)); err != nil {
 		return err
 	}
 	// A copy: gomemcache keeps the cas id in the item, and it must not
@@ -120,20 +121,20 @@ func (t *trips) delete(ctx context.Context, key string) error {
 // knowledge of the server; otherwise the server's limit is learned once
 // (one more request, counted). When the limit cannot be learned, the item is
 // sent, bounded by Config.MaxValueSize only.
-func (t *trips) fits(ctx context.Context, key string, valueLen int) error {
+func (t *trips) fits(ctx context.Context, cmd, key string, valueLen int) error {
 	if len(key)+valueLen+itemOverhead <= minItemSizeMax {
 		return nil
 	}
 	srv, err := t.pool.selector.pick(key)
 	if err != nil {
-		return wireError("stats settings", err)
+		return wireError(cmd, err)
 	}
 	limit, asked, err := t.pool.limits.maxItem(ctx, srv)
 	if asked {
 		t.count.Add(1)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	if maxValue := limit - len(key) - itemOverhead; limit > 0 && valueLen > maxValue {
 		return &itemTooLargeError{maxValue: maxValue}
@@ -147,7 +148,7 @@ func (t *trips) fits(ctx context.Context, key string, valueLen int) error {
 // connection carries it).
 func (t *trips) do(ctx context.Context, cmd, key string, fn func(c *memcache.Client) error) error {
 	if err := driver.CheckContext(ctx); err != nil {
-		return err
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	srv, err := t.pool.selector.pick(key)
 	if err != nil {

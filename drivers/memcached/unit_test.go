@@ -161,12 +161,32 @@ func TestNewDoesNotDial(t *testing.T) {
 func TestSharedPoolMustMatch(t *testing.T) {
 	a, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 1})
 	require.NoError(t, err)
-	b, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 1, Prefix: "other"})
-	require.NoError(t, err, "naming may differ within a pool")
-	_, err = memcached.New(memcached.Config{Pool: "shared-test", Port: 2})
-	require.ErrorIs(t, err, memcached.ErrConfig)
+	// What shapes one Storage's items only may differ within a pool; the
+	// same server named another way is the same server.
+	for _, own := range []memcached.Config{
+		{Pool: "shared-test", Port: 1, Prefix: "other"},
+		{Pool: "shared-test", Port: 1, Suffix: "x", HashSubject: true, MaxValueSize: 10},
+		{Pool: "shared-test", Servers: []string{"127.0.0.1:1"}},
+		{Pool: "shared-test", Host: "127.0.0.1", Port: 1, ReadTimeout: memcached.DefaultReadTimeout},
+	} {
+		b, err := memcached.New(own)
+		require.NoError(t, err, "%+v", own)
+		require.NoError(t, b.Close())
+	}
+	// Everything else must match.
+	for _, other := range []memcached.Config{
+		{Pool: "shared-test", Port: 2},
+		{Pool: "shared-test", Port: 1, ReadTimeout: time.Minute},
+		{Pool: "shared-test", Port: 1, PoolSize: 3},
+		{Pool: "shared-test", Port: 1, Backlog: 3},
+		{Pool: "shared-test", Port: 1, KeepaliveTimeout: 2 * time.Minute},
+		{Pool: "shared-test", Port: 1, SSL: true},
+		{Pool: "shared-test", Servers: []string{"127.0.0.1:1", "127.0.0.1:2"}},
+	} {
+		_, err = memcached.New(other)
+		require.ErrorIs(t, err, memcached.ErrConfig, "%+v", other)
+	}
 	require.NoError(t, a.Close())
-	require.NoError(t, b.Close())
 	// With the last Storage closed the name is free for a new configuration.
 	c, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 2})
 	require.NoError(t, err)

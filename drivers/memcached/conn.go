@@ -22,6 +22,9 @@ type lane struct {
 	deadline time.Time
 	last     *conn       // the connection dialed last; gomemcache may have dropped it
 	stop     func() bool // stops the interrupt watcher of the call, if any
+	// wrote is set once the call wrote request bytes: from then on a failed
+	// request may still have been applied by the server.
+	wrote bool
 
 	mu          sync.Mutex // guards the fields below and cur.Conn
 	call        uint64     // increments with each call
@@ -36,6 +39,7 @@ type lane struct {
 func (l *lane) begin(ctx context.Context) {
 	l.ctx = ctx
 	l.deadline, _ = ctx.Deadline()
+	l.wrote = false
 	if c := l.last; c != nil && time.Since(c.lastUsed) > l.pool.set.KeepaliveTimeout {
 		// This is a request boundary: the conn re-dials when gomemcache
 		// starts the request on it (see conn).
@@ -169,6 +173,7 @@ func (c *conn) Write(b []byte) (int, error) {
 		return 0, c.err
 	}
 	c.lastUsed = time.Now()
+	c.lane.wrote = true
 	return c.Conn.Write(b)
 }
 

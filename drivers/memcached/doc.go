@@ -51,22 +51,26 @@
 // memcached cannot write two items at once, so the driver writes in an
 // order that keeps this true at every moment: a Set writes the session,
 // then its index entries, then rotates the old key away; a Delete takes
-// the key out of its indexes, then deletes the session. A Set whose index
-// update fails removes the session again (with a deadline of its own, one
-// second, as the caller's context may be what ended) and returns the error;
-// a Delete whose index update fails returns the error and leaves the
-// session in place. An index may list a session that is already gone;
+// the key out of its indexes, then deletes the session.
+//
+// A write that fails or times out may still have been applied: the caller
+// cannot tell a request lost on the way from an answer lost on the way
+// back. The driver fails closed where that matters. A Set with metadata
+// whose index update fails, or whose session write fails after it was sent,
+// removes the session again (with a deadline of its own, one second, as
+// the caller's context may be what ended) and returns the error. A Delete
+// whose index update was refused before it was sent returns the error and
+// leaves the session in place; one that failed after it was sent deletes
+// the session too. An index may list a session that is already gone;
 // revoking it is harmless.
 //
 // The one exception, as in Lua: a key rotated away stays readable for its
 // grace period (SetOptions.StaleTTL) without being listed, so RevokeAll ends
 // it at most StaleTTL later. The old key is touched to the grace period,
 // which may also extend it: memcached's touch sets an expiry, it cannot
-// only shorten one.
-//
-// A write that fails or times out may still have been applied: the caller
-// cannot tell a request lost on the way from an answer lost on the way
-// back.
+// only shorten one. If that touch (or, with Remember, the delete) fails,
+// Set says so in its error, and the old key may stay readable, unlisted,
+// until its own expiry.
 //
 // # Expiries
 //

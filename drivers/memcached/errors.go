@@ -46,6 +46,21 @@ func (e *itemTooLargeError) Error() string {
 	return "item over the server's item size limit"
 }
 
+// unsureError is the failure of a request that was written, at least in
+// part, before its connection failed: the server may have applied it.
+type unsureError struct{ err error }
+
+func (e *unsureError) Error() string { return e.err.Error() }
+func (e *unsureError) Unwrap() error { return e.err }
+
+// mayHaveApplied reports whether a failed request may still have been
+// applied: it was written and no answer said otherwise. A request refused
+// before it was sent, or answered with an error, was not.
+func mayHaveApplied(err error) bool {
+	var u *unsureError
+	return errors.As(err, &u)
+}
+
 // isTooLargeAnswer reports memcached's answer to an item over its -I limit.
 func isTooLargeAnswer(err error) bool {
 	return strings.Contains(err.Error(), "SERVER_ERROR object too large")

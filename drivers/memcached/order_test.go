@@ -83,7 +83,7 @@ func TestSetWhoseIndexUpdateFailsRemovesTheSession(t *testing.T) {
 	}
 	err := s.Set(ctx, "session", "k1", []byte("v"), time.Hour, now, session.SetOptions{Metadata: pairAS})
 	require.ErrorIs(t, err, errBroken)
-	assert.Contains(t, err.Error(), "session removed again")
+	assert.Contains(t, err.Error(), "session removed")
 	log, _ := f.requests(0)
 	assert.Equal(t, "set S1, get I, delete S1", short(log, names))
 	assert.NoError(t, f.ctxErrs[2], "the removal runs on a context of its own, the caller's having ended")
@@ -145,4 +145,48 @@ func TestSessionTooLargeForTheServer(t *testing.T) {
 	err = s.Set(t.Context(), "session", "k1", make([]byte, 2000), time.Hour, time.Now(), session.SetOptions{})
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, DefaultMaxValueSize, ae.Limit, "then the configured limit is named")
+}
+
+// A request that failed after it was written may have been applied: the
+// Set's session, or the Delete's deletion marker. Either way the session
+// must not stay readable while unlisted.
+func TestFailuresThatMayHaveBeenApplied(t *testing.T) {
+	unsure := &unsureError{errBroken}
+	t.Run("session write", func(t *testing.T) {
+		s, f, names := fakeStorage(t)
+		f.fail["set"] = unsure
+		err := s.Set(t.Context(), "session", "k1", []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: pairAS})
+		require.ErrorIs(t, err, errBroken)
+		assert.Contains(t, err.Error(), "session removed")
+		log, _ := f.requests(0)
+		assert.Equal(t, "set S1, delete S1", short(log, names))
+
+		// Without metadata there is no index to be missing from.
+		_, mark := f.requests(0)
+		err = s.Set(t.Context(), "session", "k1", []byte("v"), time.Hour, time.Now(), session.SetOptions{})
+		require.ErrorIs(t, err, errBroken)
+		log, _ = f.requests(mark)
+		assert.Equal(t, "set S1", short(log, names))
+	})
+	t.Run("deletion marker", func(t *testing.T) {
+		s, f, names := fakeStorage(t)
+		require.NoError(t, s.Set(t.Context(), "session", "k1", []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: pairAS}))
+		f.fail["append"] = unsure
+		_, mark := f.requests(0)
+		err := s.Delete(t.Context(), "session", "k1", time.Now(), pairAS)
+		require.ErrorIs(t, err, errBroken)
+		assert.Contains(t, err.Error(), "session removed")
+		log, _ := f.requests(mark)
+		assert.Equal(t, "append I, delete S1", short(log, names))
+		_, ok := f.value("session%3Ak1")
+		assert.False(t, ok)
+	})
+	t.Run("an error answer was not applied", func(t *testing.T) {
+		s, f, names := fakeStorage(t)
+		f.fail["set"] = errBroken
+		err := s.Set(t.Context(), "session", "k1", []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: pairAS})
+		require.ErrorIs(t, err, errBroken)
+		log, _ := f.requests(0)
+		assert.Equal(t, "set S1", short(log, names))
+	})
 }

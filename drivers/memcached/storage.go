@@ -103,8 +103,10 @@ func (s *Storage) enter(op string) error {
 // the session item; then each index, with the new entry and the
 // rotated-away key's deletion marker in one append; then the old key,
 // touched to its grace period (memcached's touch sets the expiry, so it may
-// also extend it) or deleted with Remember. If an index update fails, the
-// session item is removed again and the error returned.
+// also extend it) or deleted with Remember. If an index update fails, or
+// the session write fails after it may have reached the server, the session
+// item is removed again and the error returned: a session its index does
+// not list must not stay readable.
 func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
 	p, err := s.planner.Set(ctx, name, key, value, ttl, now, opts)
 	if err != nil {
@@ -120,12 +122,16 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	defer s.mu.RUnlock()
 
 	if err := s.rt.set(ctx, w.item, p.Value, w.exptime); err != nil {
-		return setError(err, s.planner.MaxValueSize)
+		err = setError(err, s.planner.MaxValueSize)
+		if len(w.indexes) > 0 && mayHaveApplied(err) {
+			return s.removeAgain(ctx, w.item, "set: session write failed but may have been applied", err)
+		}
+		return err
 	}
 	c := change{key: p.Key, expiry: p.Expiry, ttl: p.TTLSeconds, old: p.Rotation.Key}
 	for _, ik := range w.indexes {
 		if err := s.index.apply(ctx, ik, c, now); err != nil {
-			return s.failClosed(ctx, w.item, err)
+			return s.removeAgain(ctx, w.item, "set: index update failed", err)
 		}
 	}
 	if w.old == "" {
@@ -143,16 +149,17 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	return nil
 }
 
-// failClosed removes a session whose index update failed (contract 2.17: a
-// session its index does not list must not stay readable), with a short
-// deadline of its own because the caller's ctx may be what ended.
-func (s *Storage) failClosed(ctx context.Context, item string, cause error) error {
+// removeAgain deletes a session item that may be readable while its index
+// does not list it (contract 2.17: fail closed), with a short deadline of
+// its own because the caller's ctx may be what ended. what says what
+// failed; the error wraps cause.
+func (s *Storage) removeAgain(ctx context.Context, item, what string, cause error) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeAgainTimeout)
 	defer cancel()
 	if err := s.rt.delete(rctx, item); err != nil && !errors.Is(err, errMiss) {
-		return fmt.Errorf("memcached: set: index update failed, and removing the session again failed too (it may stay readable): %w", errors.Join(cause, err))
+		return fmt.Errorf("memcached: %s, and removing the session failed too (it may stay readable): %w", what, errors.Join(cause, err))
 	}
-	return fmt.Errorf("memcached: set: index update failed, session removed again: %w", cause)
+	return fmt.Errorf("memcached: %s; session removed: %w", what, cause)
 }
 
 // setError wraps an error of writing the session item. One too large for
@@ -197,9 +204,11 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 }
 
 // Delete implements session.Storage. It takes the key out of each index
-// first and deletes the session after (contract 2.17); if an index update
-// fails, it returns the error with the session still there. Deleting a
-// missing key succeeds.
+// first and deletes the session after (contract 2.17). If an index update
+// fails, it returns the error with the session still there, unless the
+// update may have been applied (it failed after it was sent): the session
+// is then deleted too, as it may no longer be listed. Deleting a missing
+// key succeeds.
 func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, metadata []session.Pair) error {
 	p, err := s.planner.Delete(ctx, name, key, now, metadata)
 	if err != nil {
@@ -220,6 +229,9 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 	defer s.mu.RUnlock()
 	for _, ik := range indexes {
 		if err := s.index.apply(ctx, ik, change{old: p.Key}, now); err != nil {
+			if mayHaveApplied(err) {
+				return s.removeAgain(ctx, item, "delete: index update failed but may have been applied", err)
+			}
 			return fmt.Errorf("memcached: delete: index update failed, session kept: %w", err)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 // Besides failures, methods report the answers callers act on as errMiss
 // (get, cas, touch, delete), errNotStored (add, append) and errConflict
 // (cas), and an item over its server's size limit as *itemTooLargeError.
+// A failure after the request was written is an *unsureError
+// (mayHaveApplied).
 // The index logic is unit-tested against a fake of it.
 type roundTripper interface {
 	// get reads an item (gets): its value and what cas needs.
@@ -163,6 +165,7 @@ func (t *trips) do(ctx context.Context, cmd, key string, fn func(c *memcache.Cli
 	l.begin(ctx)
 	t.count.Add(1)
 	err = fn(l.client)
+	wrote := l.wrote
 	l.end()
 	switch {
 	case err == nil:
@@ -176,7 +179,11 @@ func (t *trips) do(ctx context.Context, cmd, key string, fn func(c *memcache.Cli
 	case isTooLargeAnswer(err):
 		return t.refused(ctx, srv, key)
 	}
-	return wireError(cmd, callError(ctx, err))
+	err = wireError(cmd, callError(ctx, err))
+	if wrote && !errors.Is(err, ErrServer) { // an error answer is not unsure
+		return &unsureError{err}
+	}
+	return err
 }
 
 // refused handles a server that rejected an item as too large although its

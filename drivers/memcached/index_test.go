@@ -1,6 +1,7 @@
 package memcached
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,21 @@ func TestLeadingHeader(t *testing.T) {
 	assert.Equal(t, int64(1_700_003_600), leadingHeader([]byte(h+"rest")))
 	for _, bad := range []string{"", h[:43], "x" + h, h[:40] + "~x~;", strings.Replace(h, "~~", "~!", 1)} {
 		assert.Zero(t, leadingHeader([]byte(bad)), "%q", bad)
+	}
+}
+
+func TestExptimeAt(t *testing.T) {
+	now := indexNow
+	for _, tt := range []struct {
+		expiry int64
+		want   int32
+	}{
+		{now.Unix() - 5, 1},   // past: the shortest life, never 0 ("forever")
+		{now.Unix() + 60, 60}, // relative
+		{now.Unix() + 2_592_000, 2_592_000},
+		{now.Unix() + 2_592_001, int32(now.Unix() + 2_592_001)}, // absolute beyond 30 days
+		{1 << 40, math.MaxInt32},                                // beyond 2038: memcached's last second
+	} {
+		assert.Equal(t, tt.want, exptimeAt(tt.expiry, now), "expiry %d", tt.expiry)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,13 +119,25 @@ func (l *itemLimits) forget(srv *server) {
 
 // learnItemSizeMax asks srv for "stats settings" on a connection of its own
 // from the pool's dialer (gomemcache has no stats call) and returns the
-// largest item it accepts: item_size_max, less the CAS id when CAS is off.
+// largest item it accepts: item_size_max, plus the CAS id when CAS is off.
+// A server that cannot be reached is asked again next time; one that was
+// reached but did not say (an error answer, garbage, silence: a proxy) is
+// reported with errNoSettings, unless ctx ended meanwhile.
 func (p *pool) learnItemSizeMax(ctx context.Context, srv *server) (int, error) {
 	nc, err := p.dialRaw(ctx, srv.network, srv.address)
 	if err != nil {
 		return 0, fmt.Errorf("stats settings: %w", err)
 	}
 	defer nc.Close()
+	size, err := p.readItemSizeMax(ctx, nc)
+	if err != nil && !errors.Is(err, errNoSettings) && ctx.Err() == nil {
+		err = fmt.Errorf("%w: %w", errNoSettings, err)
+	}
+	return size, err
+}
+
+// readItemSizeMax sends "stats settings" on nc and reads the answer.
+func (p *pool) readItemSizeMax(ctx context.Context, nc net.Conn) (int, error) {
 	deadline := time.Now().Add(p.set.SendTimeout + p.set.ReadTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d

@@ -36,7 +36,10 @@ func startSettingsServer(t *testing.T, settings func() string, tooLarge func() b
 		s.mu.Unlock()
 		switch cmd {
 		case "stats":
-			return []byte(settings())
+			if a := settings(); a != "" {
+				return []byte(a)
+			}
+			return nil
 		case "set":
 			if tooLarge != nil && tooLarge() {
 				return []byte("SERVER_ERROR object too large for cache\r\n")
@@ -131,4 +134,30 @@ func TestItemSizeRelearnedAfterRefusal(t *testing.T) {
 	assert.Equal(t, 2, f.count("stats"), "asked again after the refusal, and the error names the new limit")
 	requireLimit(t, setValue(t, s, 4000), want)
 	assert.Equal(t, 2, f.count("set"), "refused before sending from then on")
+}
+
+func TestItemSizeUnreadableSettings(t *testing.T) {
+	for _, tt := range []struct {
+		name, answer string
+		asks         int // stats requests for two Sets
+	}{
+		// Each is an answer of a server that was reached: it is not asked
+		// again until it refuses an item as too large.
+		{"unreadable number", "STAT item_size_max abc\r\nEND\r\n", 1},
+		{"below memcached's minimum", "STAT item_size_max 12\r\nEND\r\n", 1},
+		{"no item_size_max", "STAT maxbytes 1\r\nEND\r\n", 1},
+		{"overlong line", "STAT " + strings.Repeat("x", 600) + " 1\r\nEND\r\n", 1},
+		{"no answer (a proxy that swallows the command)", "", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startSettingsServer(t, func() string { return tt.answer }, nil)
+			s, err := memcached.New(memcached.Config{Servers: []string{f.addr}, ReadTimeout: 300 * time.Millisecond})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = s.Close() })
+			require.NoError(t, setValue(t, s, 3000), "the configured limit applies")
+			require.NoError(t, setValue(t, s, 3000))
+			assert.Equal(t, 2, f.count("set"))
+			assert.Equal(t, tt.asks, f.count("stats"))
+		})
+	}
 }

@@ -5,14 +5,14 @@ go 1.26.0
 replace github.com/sessionstore/sessionstore => ../
 
 require (
-	github.com/alexedwards/scs/v2 v2.9.0
-	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
-	github.com/gofiber/storage/memory/v2 v2.1.2
-	github.com/philippgille/gokv/memcached v0.7.0
-	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
-	go.uber.org/goleak v1.3.0
+	github.com/alexedwards/scs/v2 v2.9.0 // peer: scs memstore
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // floor: raw memcached client; the prefill and the round-trip floor
+	github.com/gofiber/storage/memory/v2 v2.1.2 // peer: gofiber/storage memory
+	github.com/philippgille/gokv/memcached v0.7.0 // peer: gokv memcached
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // ours: the session API and the memory driver
+	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // ours: the memcached driver
+	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
 )
 
 require (

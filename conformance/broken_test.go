@@ -162,6 +162,15 @@ func faults() []fault {
 		{name: "OversizedOverwriteDropsOld", caughtBy: "BadInput/Set/OversizedOverwriteKeepsOld", wrap: func(s *refStore) session.Storage {
 			return dropsOnReject{wrapper{s}}
 		}},
+		{name: "TextOnlyUndeclared", caughtBy: "RoundTrip/AllByteValues", wrap: func(s *refStore) session.Storage {
+			return textOnly{wrapper{s}}
+		}},
+		{name: "RestrictedKeysUndeclared", caughtBy: "RoundTrip/OddKeys", wrap: func(s *refStore) session.Storage {
+			return char43{wrapper{s}}
+		}},
+		{name: "NamesShareKeysUndeclared", caughtBy: "Names/SameKeyUnderTwoNames", wrap: func(s *refStore) session.Storage {
+			return oneName{wrapper{s}}
+		}},
 		{name: "IndexBeforeSession", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{indexBeforeSession: true}},
 		{name: "SessionBeforeIndexOnDelete", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{sessionBeforeIndex: true}},
 		{name: "OldKeyShortenedBeforeUnlisted", caughtBy: "Revocation/ConcurrentSetRotateDelete", kv: &kvFaults{oldBeforeIndex: true}},

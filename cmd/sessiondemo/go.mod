@@ -3,16 +3,16 @@ module github.com/sessionstore/sessionstore/cmd/sessiondemo
 go 1.26.0
 
 require (
-	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/tracing v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
-	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.69.0
-	go.opentelemetry.io/otel v1.47.0
-	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0
-	go.opentelemetry.io/otel/sdk v1.47.0
-	go.opentelemetry.io/otel/trace v1.47.0
-	go.uber.org/goleak v1.3.0
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // the session API, the memory driver, the manual clock of the walkthrough
+	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // -store memcached; tests: memcached containers
+	github.com/sessionstore/sessionstore/tracing v0.0.0-00010101000000-000000000000 // -trace: a span per storage call
+	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.69.0 // -trace: a server span per request, the storage spans' parent
+	go.opentelemetry.io/otel v1.47.0 // -trace: the service.name attribute
+	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0 // -trace: spans printed to stdout
+	go.opentelemetry.io/otel/sdk v1.47.0 // -trace: the tracer provider and its resource
+	go.opentelemetry.io/otel/trace v1.47.0 // -trace: the TracerProvider interface
+	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
 )
 
 require (

@@ -17,18 +17,17 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sessionstore/sessionstore/cmd/sessiondemo/internal/app"
-	"github.com/sessionstore/sessionstore/drivers/memcached"
-	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
 	"github.com/sessionstore/sessionstore/drivers/memory"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // fakeClock is shared by the app and the memory driver, so a test moves time
 // for both and never sleeps.
-type fakeClock = app.ManualClock
+type fakeClock = driver.ManualClock
 
-func newFakeClock() *fakeClock { return app.NewManualClock(time.Unix(1700000000, 0)) }
+func newFakeClock() *fakeClock { return driver.NewManualClock(time.Unix(1700000000, 0)) }
 
 // e2e is one running app and the means to let time pass for it.
 type e2e struct {
@@ -236,22 +235,5 @@ func runLifecycle(t *testing.T, e *e2e) {
 
 func TestLifecycleMemory(t *testing.T) {
 	e, _ := startMemory(t, app.Config{TTL: time.Hour, RotateEvery: time.Minute, StaleTTL: 10 * time.Second})
-	runLifecycle(t, e)
-}
-
-// TestLifecycleMemcached runs the same story on a real memcached in a
-// container, on the real clock: short TTLs, and sleeps just past them. It
-// skips without Docker unless SESSIONSTORE_REQUIRE_DOCKER=1.
-func TestLifecycleMemcached(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sleeps a few seconds on a real memcached")
-	}
-	store := memcachedtest.NewStorage(t, memcached.Config{Prefix: "sessiondemo-e2e"})
-	e := startApp(t, app.Config{
-		Store:       store,
-		TTL:         time.Minute,
-		RotateEvery: time.Second,
-		StaleTTL:    time.Second, // memcached keeps whole seconds: gone within 2 s
-	}, time.Sleep, false)
 	runLifecycle(t, e)
 }

@@ -3,11 +3,40 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"mime"
 	"net/http"
 	"strings"
 )
+
+// fail answers with status and a public message; err, if any, is logged.
+// Neither ever holds a session id: the drivers' errors do not, by contract.
+func (a *App) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	if err != nil {
+		a.cfg.Logger.ErrorContext(r.Context(), "sessiondemo: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	if wantsJSON(r) {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		render(w, status, unauthorizedPage, nil)
+		return
+	}
+	http.Error(w, msg, status)
+}
+
+// done answers a successful action: js as JSON, or text.
+func (a *App) done(w http.ResponseWriter, r *http.Request, js map[string]any, text string) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, js)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, text)
+}
 
 // wantsJSON reports whether the client asked for JSON.
 func wantsJSON(r *http.Request) bool {

@@ -46,6 +46,20 @@ const (
 	DefaultSweepBatch     = sqlstore.DefaultSweepBatch
 )
 
+// Limits on what a Set writes into the tables' keys, in bytes: PostgreSQL's
+// B-tree indexes refuse entries over about 2,700 bytes, and the index
+// table's key holds name, audience, subject and key together. A longer
+// argument is refused with an error matching session.ErrTooLarge, nothing
+// written. Real values are far shorter (lua-resty-session's keys are 43
+// characters).
+const (
+	MaxNameLength = 255
+	MaxKeyLength  = 512
+	// MaxPairLength bounds an audience or a subject before base64url
+	// encoding (which makes 512 bytes of it).
+	MaxPairLength = 384
+)
+
 // Config configures a Storage. Each field names the lua-resty-session
 // option (postgres_*) it maps to; the zero value talks to postgres@127.0.0.1
 // :5432, database postgres, in clear text, using this driver's own tables

@@ -188,3 +188,39 @@ func assertRejected(t *testing.T, err error, arg, what string) {
 	require.True(t, errors.As(err, &ae), what)
 	assert.Contains(t, strings.ToLower(ae.Arg), arg, what)
 }
+
+// Arguments at the length limits fit the tables' B-tree keys together; one
+// byte more is refused before anything is sent (PostgreSQL would refuse an
+// index entry over about 2,700 bytes).
+func TestLengthLimits(t *testing.T) {
+	for _, mode := range []postgres.Mode{postgres.OwnTables, postgres.LuaTables} {
+		t.Run(mode.String(), func(t *testing.T) {
+			store, schema := newStorageSchema(t, postgres.Config{Mode: mode})
+			ctx := context.Background()
+			now := time.Now()
+			name := strings.Repeat("n", postgres.MaxNameLength)
+			key := strings.Repeat("k", postgres.MaxKeyLength)
+			pair := strings.Repeat("\xff", postgres.MaxPairLength) // encodes to the longest base64url
+			md := []session.Pair{{Audience: pair, Subject: pair}}
+			require.NoError(t, store.Set(ctx, name, key, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
+			listed, err := store.ReadMetadata(ctx, name, pair, pair, now)
+			require.NoError(t, err)
+			assert.Contains(t, listed, key)
+
+			for _, tc := range []struct {
+				arg            string
+				name, key, aud string
+			}{
+				{"name", name + "n", sessionKey(), "a"},
+				{"key", "session", key + "k", "a"},
+				{"metadata[0].audience", "session", sessionKey(), pair + "x"},
+			} {
+				err := store.Set(ctx, tc.name, tc.key, []byte("v"), time.Hour, now, session.SetOptions{Metadata: []session.Pair{{Audience: tc.aud, Subject: "s"}}})
+				require.Error(t, err, tc.arg)
+				assert.ErrorIs(t, err, session.ErrTooLarge, tc.arg)
+				assertRejected(t, err, tc.arg, tc.arg)
+			}
+			assert.Equal(t, 1, countRows(t, schema+".sessions", "true"), "the refused Sets wrote nothing")
+		})
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sessionstore/sessionstore/internal/sqlstore"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // Set implements session.Storage: one statement, or up to four sent as one
@@ -29,6 +31,9 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 		if err := sqlstore.CheckTextString("opts.OldKey", p.Rotation.Key); err != nil {
 			return fmt.Errorf("postgres: set: %w", err)
 		}
+	}
+	if err := checkSetLengths(&p); err != nil {
+		return fmt.Errorf("postgres: set: %w", err)
 	}
 	if s.layout.Mode.TextValues() {
 		if err := sqlstore.CheckText("value", value); err != nil {
@@ -180,4 +185,23 @@ func (s *Storage) checkNameKey(name, key string) error {
 		return err
 	}
 	return sqlstore.CheckTextString("key", key)
+}
+
+// checkSetLengths refuses what would not fit the tables' B-tree keys.
+func checkSetLengths(p *driver.SetPlan) error {
+	if err := sqlstore.CheckLen("name", p.Name, MaxNameLength); err != nil {
+		return err
+	}
+	if err := sqlstore.CheckLen("key", p.Key, MaxKeyLength); err != nil {
+		return err
+	}
+	for i, pair := range p.Metadata {
+		if err := sqlstore.CheckLen("metadata["+strconv.Itoa(i)+"].Audience", pair.Audience, MaxPairLength); err != nil {
+			return err
+		}
+		if err := sqlstore.CheckLen("metadata["+strconv.Itoa(i)+"].Subject", pair.Subject, MaxPairLength); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -185,6 +185,16 @@ func TestCheckText(t *testing.T) {
 	}
 }
 
+func TestCheckLen(t *testing.T) {
+	assert.NoError(t, CheckLen("key", "abcd", 4))
+	err := CheckLen("key", "abcde", 4)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, session.ErrTooLarge)
+	assert.ErrorIs(t, err, session.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "limit 4 bytes")
+	assert.NotContains(t, err.Error(), "abcde")
+}
+
 func TestConfigHelpers(t *testing.T) {
 	d, err := Duration("ReadTimeout", 0, time.Second)
 	require.NoError(t, err)

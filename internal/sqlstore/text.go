@@ -31,3 +31,15 @@ func CheckTextString(arg, s string) error {
 	}
 	return nil
 }
+
+// CheckLen reports s as over the limit (an error matching
+// session.ErrTooLarge that names arg and the limit) when it is longer than
+// limit bytes. SQL drivers bound what goes into an index key: a B-tree
+// refuses entries over a fraction of a page, and a refusal the driver
+// could have foreseen must not reach the server.
+func CheckLen(arg, s string, limit int) error {
+	if len(s) > limit {
+		return driver.TooLarge(arg, limit)
+	}
+	return nil
+}

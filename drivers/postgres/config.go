@@ -131,7 +131,9 @@ type Config struct {
 	KeepaliveTimeout time.Duration
 	// PoolSize is the most connections the Storage's pool opens
 	// (pool_size). Callers beyond it wait for one, within their context.
-	// Default DefaultPoolSize.
+	// Default DefaultPoolSize. Lua's pool (a named pool shared between
+	// storages) and backlog have no field: share a pool by passing it as
+	// Pool, and bound the wait with the caller's context.
 	PoolSize int
 
 	// SSL switches TLS on (ssl): tried first, plain as a fallback unless

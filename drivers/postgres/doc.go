@@ -58,7 +58,9 @@
 // are JSON text). In both modes aud and sub hold the audience and subject
 // base64url-encoded (driver.Naming), as Lua's session layer stores them,
 // and names and keys must be valid UTF-8 without NUL bytes (TEXT columns):
-// others are refused the same way. Lua writes its expiries as
+// others are refused the same way. What a Set writes into index keys is
+// bounded (MaxNameLength, MaxKeyLength, MaxPairLength), so that no B-tree
+// entry can outgrow what PostgreSQL accepts. Lua writes its expiries as
 // TO_TIMESTAMP(n) AT TIME ZONE 'UTC' into a timestamptz column, which is
 // right only while the server's TimeZone is UTC (the default of the
 // official image); rows this driver writes are right under any TimeZone.

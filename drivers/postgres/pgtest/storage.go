@@ -83,15 +83,28 @@ func (s *Server) Schema(t testing.TB) string {
 	ident := pgx.Identifier{name}.Sanitize()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	if _, err := s.admin.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
+	if err := s.adminExec(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident); err != nil {
 		t.Fatalf("pgtest: create schema %s: %v", name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
-		if _, err := s.admin.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE"); err != nil {
+		if err := s.adminExec(ctx, "DROP SCHEMA IF EXISTS "+ident+" CASCADE"); err != nil {
 			t.Errorf("pgtest: drop schema %s: %v", name, err)
 		}
 	})
 	return name
+}
+
+// adminExec runs an idempotent statement, trying again a few times: after
+// a test restarted the server, the first use of a pooled connection fails
+// (the pool replaces it then).
+func (s *Server) adminExec(ctx context.Context, sql string) error {
+	var err error
+	for range 3 {
+		if _, err = s.admin.Exec(ctx, sql); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }

@@ -73,7 +73,9 @@ func TestTwoStoragesOneIndex(t *testing.T) {
 				k, k0, k2 := sessionKey(), sessionKey(), sessionKey()
 				require.NoError(t, a.Set(ctx, "session", k0, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
 				calls := []func() error{
-					func() error { return a.Set(ctx, "session", k, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}) },
+					func() error {
+						return a.Set(ctx, "session", k, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md})
+					},
 					func() error { return b.Delete(ctx, "session", k, now, md) },
 					func() error {
 						return b.Set(ctx, "session", k2, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k, Remember: true, Metadata: md})

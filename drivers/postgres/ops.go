@@ -93,9 +93,9 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	args := s.st.get.Bind(&v)
 	var data []byte
 	for try := 1; ; try++ {
-		a, err := s.begin(ctx)
+		c, err := s.begin(ctx)
 		if err == nil {
-			err = s.end(ctx, a, a.c.QueryRow(ctx, s.st.get.SQL, args...).Scan(&data))
+			err = s.end(ctx, c, c.QueryRow(ctx, s.st.get.SQL, args...).Scan(&data))
 		}
 		switch {
 		case err == nil:

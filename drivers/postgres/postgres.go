@@ -120,28 +120,19 @@ func again(ctx context.Context, err error, try int) bool {
 	return try < maxAttempts && retryable(err) && ctx.Err() == nil
 }
 
-// attempt is one try of a statement: a pooled connection.
-type attempt struct {
-	c *pgxpool.Conn
-}
-
 // begin acquires a connection, waiting as long as the caller's context
 // allows. The statement itself is bounded by the caller's context and by
 // the connection's timeouts (see Config.ReadTimeout), not by a timer of
 // its own: that would cost pgx a context watch on every call.
-func (s *Storage) begin(ctx context.Context) (attempt, error) {
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return attempt{}, err
-	}
-	return attempt{c: c}, nil
+func (s *Storage) begin(ctx context.Context) (*pgxpool.Conn, error) {
+	return s.pool.Acquire(ctx)
 }
 
 // end gives the connection back and marks a statement the server
 // cancelled on its own (statement_timeout, the caller's context still
 // live) as a timeout.
-func (s *Storage) end(ctx context.Context, a attempt, err error) error {
-	a.c.Release()
+func (s *Storage) end(ctx context.Context, c *pgxpool.Conn, err error) error {
+	c.Release()
 	var pe *pgconn.PgError
 	if err != nil && ctx.Err() == nil && errors.As(err, &pe) && pe.Code == "57014" { // query_canceled
 		return &timeoutError{err: err}
@@ -155,9 +146,9 @@ func (s *Storage) end(ctx context.Context, a attempt, err error) error {
 // spares the closure's allocations.
 func (s *Storage) run(ctx context.Context, op string, fn func(ctx context.Context, c *pgxpool.Conn) error) error {
 	for try := 1; ; try++ {
-		a, err := s.begin(ctx)
+		c, err := s.begin(ctx)
 		if err == nil {
-			err = s.end(ctx, a, fn(ctx, a.c))
+			err = s.end(ctx, c, fn(ctx, c))
 		}
 		if err == nil {
 			return nil
@@ -219,11 +210,11 @@ func (e *timeoutError) Unwrap() []error {
 func (s *Storage) exec(ctx context.Context, op string, st sqlstore.Stmt, v *sqlstore.Values) (int64, error) {
 	args := st.Bind(v)
 	for try := 1; ; try++ {
-		a, err := s.begin(ctx)
+		c, err := s.begin(ctx)
 		if err == nil {
 			var tag pgconn.CommandTag
-			tag, err = a.c.Exec(ctx, st.SQL, args...)
-			if err = s.end(ctx, a, err); err == nil {
+			tag, err = c.Exec(ctx, st.SQL, args...)
+			if err = s.end(ctx, c, err); err == nil {
 				return tag.RowsAffected(), nil
 			}
 		}
@@ -241,11 +232,15 @@ func (s *Storage) execAll(ctx context.Context, op string, sts []sqlstore.Stmt, v
 		_, err := s.exec(ctx, op, sts[0], v)
 		return err
 	}
-	var b pgx.Batch
-	for _, st := range sts {
-		b.Queue(st.SQL, st.Bind(v)...)
+	args := make([][]any, len(sts))
+	for i, st := range sts {
+		args[i] = st.Bind(v)
 	}
 	return s.run(ctx, op, func(ctx context.Context, c *pgxpool.Conn) error {
+		var b pgx.Batch // a fresh one per try: pgx keeps state in a sent batch
+		for i, st := range sts {
+			b.Queue(st.SQL, args[i]...)
+		}
 		return c.SendBatch(ctx, &b).Close() // Close reads every result and returns the first error
 	})
 }

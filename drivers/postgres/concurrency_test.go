@@ -104,3 +104,42 @@ func TestTwoStoragesOneIndex(t *testing.T) {
 		})
 	}
 }
+
+// Rotations crossing each other (k1 from k2 while k2 from k1) take the two
+// session rows' locks in opposite orders; PostgreSQL breaks the deadlock by
+// rolling one transaction back, and the driver runs that one again: both
+// calls succeed. The server's deadlock counter shows the case occurred.
+func TestCrossedRotationsSurviveDeadlocks(t *testing.T) {
+	url := server(t)
+	// deadlock_timeout (superuser-settable at connection start) short, so
+	// that each deadlock costs milliseconds rather than a second.
+	store := newStorage(t, postgres.Config{ConnString: url + "&deadlock_timeout=20ms", PoolSize: 4})
+	ctx := context.Background()
+	now := time.Now()
+	md := []session.Pair{{Audience: "app", Subject: "crossed"}}
+	deadlocks := func() int64 {
+		var n int64
+		require.NoError(t, admin.QueryRow(ctx, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(&n))
+		return n
+	}
+	before := deadlocks()
+	for round := range 30 {
+		k1, k2 := sessionKey(), sessionKey()
+		for _, k := range []string{k1, k2} {
+			require.NoError(t, store.Set(ctx, "session", k, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() {
+			errs[0] = store.Set(ctx, "session", k1, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k2, Metadata: md})
+		})
+		wg.Go(func() {
+			errs[1] = store.Set(ctx, "session", k2, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k1, Metadata: md})
+		})
+		wg.Wait()
+		require.NoError(t, errors.Join(errs...), "round %d: a deadlock victim is run again", round)
+	}
+	// The statistics reach pg_stat_database within a second or so.
+	require.Eventually(t, func() bool { return deadlocks() > before }, 10*time.Second, 50*time.Millisecond,
+		"30 rounds of crossed rotations provoked no deadlock: the case was not exercised")
+}

@@ -9,6 +9,11 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
+// maxValue is the conformance runs' MaxValueSize, so that the suite's
+// size-limit cases run too (without one, the server's 1 GB field limit
+// applies).
+const maxValue = 1 << 20
+
 // TestConformance runs the whole suite against each table mode, with the
 // suite's fake clock: every expiry decision the driver makes (Get's and the
 // sweeper's by Config.Clock, the others by the now they are passed) follows
@@ -21,13 +26,13 @@ func TestConformance(t *testing.T) {
 		mode postgres.Mode
 		caps conformance.Capabilities
 	}{
-		{"OwnTables", postgres.OwnTables, conformance.Capabilities{}},
-		{"LuaTables", postgres.LuaTables, conformance.Capabilities{TextValues: true, NamesShareKeys: true}},
+		{"OwnTables", postgres.OwnTables, conformance.Capabilities{MaxValueSize: maxValue}},
+		{"LuaTables", postgres.LuaTables, conformance.Capabilities{MaxValueSize: maxValue, TextValues: true, NamesShareKeys: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conformance.Run(t, conformance.Harness{
 				NewStorage: func(t *testing.T, now func() time.Time) session.Storage {
-					return newStorage(t, postgres.Config{Pool: admin, Mode: tc.mode, Clock: now})
+					return newStorage(t, postgres.Config{Pool: admin, Mode: tc.mode, Clock: now, MaxValueSize: maxValue})
 				},
 				FakeClock:    true,
 				Capabilities: tc.caps,

@@ -87,7 +87,10 @@
 // so concurrent Sets, rotations and Deletes of one key, from any number of
 // processes, never leave a readable session unlisted (contract 2.17). Index
 // rows go with their session by the foreign key's cascade (Delete, Remember,
-// the sweeper). ReadMetadata joins the index to the sessions, so a key is
+// the sweeper): an expired session's index rows are never listed, and they
+// stay in the table until the sweeper deletes the session, up to one
+// SweepInterval after it expired (contract 2.12 wants an index gone within
+// one TTL of its last key; here that holds up to the sweep interval). ReadMetadata joins the index to the sessions, so a key is
 // listed with its session's own expiry exactly while the session is live.
 // With pgx's default statement cache every operation is one round trip
 // once its statements are prepared on a connection (lua-resty-session

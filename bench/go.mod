@@ -22,3 +22,5 @@ require (
 )
 
 replace github.com/sessionstore/sessionstore/drivers/memcached => ../drivers/memcached
+
+replace github.com/sessionstore/sessionstore/internal/containertest => ../internal/containertest

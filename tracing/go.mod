@@ -51,6 +51,7 @@ require (
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/power-devops/perfstat v0.0.0-20240221224432-82ca36839d55 // indirect
+	github.com/sessionstore/sessionstore/internal/containertest v0.0.0-00010101000000-000000000000 // indirect
 	github.com/shirou/gopsutil/v4 v4.26.6 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/testcontainers/testcontainers-go v0.45.0 // indirect
@@ -67,3 +68,5 @@ require (
 replace github.com/sessionstore/sessionstore => ..
 
 replace github.com/sessionstore/sessionstore/drivers/memcached => ../drivers/memcached
+
+replace github.com/sessionstore/sessionstore/internal/containertest => ../internal/containertest

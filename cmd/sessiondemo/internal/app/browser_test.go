@@ -63,11 +63,24 @@ func runBrowserStory(t *testing.T, chromium string, e *e2e, served *requestLog) 
 	phone := startBrowser(t, chromium, "phone", base)
 	browsers := []*browser{laptop, phone}
 
-	// Two browsers: two processes, each with a fresh profile.
-	require.NotEqual(t, laptop.pid(), phone.pid())
+	// Two browsers: two processes, each with its own fresh profile and the
+	// loopback-only switches.
+	profiles := map[string]bool{}
 	for _, b := range browsers {
+		args := b.commandLine()
+		profile := flagValue(args, "user-data-dir")
+		require.NotEmpty(t, profile, b.name)
+		profiles[profile] = true
+		for name, value := range loopbackFlags {
+			if v, ok := value.(string); ok {
+				assert.Equal(t, v, flagValue(args, name), "%s: --%s", b.name, name)
+			} else {
+				assert.Contains(t, args, "--"+name, b.name)
+			}
+		}
 		assert.Nil(t, b.cookie(app.CookieName), "%s starts with no cookie", b.name)
 	}
+	assert.Len(t, profiles, len(browsers), "a profile per browser")
 
 	// 1. Both log in as alice. The cross-origin protection lets the
 	// browser's own POST through; the login lands on the list.
@@ -84,7 +97,7 @@ func runBrowserStory(t *testing.T, chromium string, e *e2e, served *requestLog) 
 
 		c := b.cookie(app.CookieName)
 		require.NotNil(t, c, "%s holds a session cookie", b.name)
-		assert.Regexp(t, `^[A-Za-z0-9_-]{43}$`, c.Value)
+		assert.True(t, idShaped.MatchString(c.Value), "%s: a session id is 43 characters of base64url", b.name)
 		assert.True(t, c.HTTPOnly, "%s: HttpOnly", b.name)
 		assert.Equal(t, network.CookieSameSiteLax, c.SameSite, "%s: SameSite=Lax", b.name)
 		assert.Equal(t, "/", c.Path)
@@ -132,7 +145,7 @@ func runBrowserStory(t *testing.T, chromium string, e *e2e, served *requestLog) 
 	due := e.now()
 	require.EqualValues(t, http.StatusOK, laptop.open("/sessions").Status)
 	rotated := laptop.sessionID()
-	require.Regexp(t, `^[A-Za-z0-9_-]{43}$`, rotated)
+	require.True(t, idShaped.MatchString(rotated), "the new id is id-shaped")
 	require.NotEqual(t, old, rotated, "the id rotated")
 	assert.Equal(t, "Live sessions of alice:", laptop.text("p"))
 	assertListed(t, laptop, rotated, phone.sessionID())

@@ -3,6 +3,8 @@ module github.com/sessionstore/sessionstore/cmd/sessiondemo
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.159.0 // tests only: the DevTools protocol's types (cookies, network and console events) the browser test reads
+	github.com/chromedp/chromedp v0.23.0 // tests only: drives Chromium in the browser end-to-end test; never in what library users download
 	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // the session API, the memory driver, the manual clock of the walkthrough
 	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // -store memcached; tests: memcached containers
 	github.com/sessionstore/sessionstore/tracing v0.0.0-00010101000000-000000000000 // -trace: a span per storage call
@@ -32,6 +34,7 @@ require (
 	github.com/docker/go-units v0.5.0 // indirect
 	github.com/ebitengine/purego v0.10.1 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect

@@ -19,7 +19,8 @@ package app
 //	login.go        the home page and login
 //	sessions.go     the session list
 //	logout.go       logout and logout everywhere
+//	notice.go       the one-shot notice a browser sent home is shown
 //	current.go      loading the request's session, rotating its id
 //	ids.go          session ids, fingerprints and the cookie that carries them
-//	render.go       answers: HTML pages, JSON, errors
+//	render.go       answers: HTML pages, JSON, errors; browser or not, by Accept
 //	walkthrough.go  the -walkthrough story, on the memory driver

@@ -101,6 +101,24 @@ type reply struct {
 
 func (c *client) do(method, path string, form url.Values, wantJSON bool) reply {
 	c.t.Helper()
+	header := http.Header{}
+	if wantJSON {
+		header.Set("Accept", "application/json")
+	}
+	return c.doWith(method, path, form, header)
+}
+
+// browserAccept is the Accept header Chromium sends on a navigation.
+const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+
+// browse is do as a browser navigates: its Accept header, no JSON.
+func (c *client) browse(method, path string, form url.Values) reply {
+	c.t.Helper()
+	return c.doWith(method, path, form, http.Header{"Accept": {browserAccept}})
+}
+
+func (c *client) doWith(method, path string, form url.Values, header http.Header) reply {
+	c.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -110,8 +128,8 @@ func (c *client) do(method, path string, form url.Values, wantJSON bool) reply {
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	if wantJSON {
-		req.Header.Set("Accept", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	require.NoError(c.t, err)

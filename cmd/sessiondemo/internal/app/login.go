@@ -9,11 +9,18 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-// home shows the login form, or whom the session belongs to.
+// homeData is what the home page shows.
+type homeData struct {
+	User   string // "" shows the login form
+	Notice string // the outcome of the action that led here, if any
+}
+
+// home shows the login form, or whom the session belongs to, and the notice
+// an action left for it.
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	cur, err := a.load(r.Context(), r)
 	if errors.Is(err, errNoSession) {
-		render(w, http.StatusOK, loginPage, nil)
+		render(w, http.StatusOK, loginPage, homeData{Notice: a.takeNotice(w, r)})
 		return
 	}
 	if err == nil {
@@ -23,7 +30,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusInternalServerError, "internal error", err)
 		return
 	}
-	render(w, http.StatusOK, homePage, struct{ User string }{cur.rec.User})
+	render(w, http.StatusOK, homePage, homeData{User: cur.rec.User, Notice: a.takeNotice(w, r)})
 }
 
 // login starts a session for the user named in the form (no password: it is

@@ -20,7 +20,7 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	a.dropStale(ctx, cur)
 	a.clearCookie(w, r)
-	a.done(w, r, map[string]any{"logged_out": 1}, "logged out\n")
+	a.done(w, r, map[string]any{"logged_out": 1}, "logged out\n", noticeLoggedOut)
 }
 
 // logoutEverywhere ends every session of the user: session.RevokeAll on the
@@ -38,5 +38,5 @@ func (a *App) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	a.dropStale(ctx, cur)
 	a.clearCookie(w, r)
-	a.done(w, r, map[string]any{"logged_out": n}, fmt.Sprintf("logged out %d session(s)\n", n))
+	a.done(w, r, map[string]any{"logged_out": n}, fmt.Sprintf("logged out %d session(s)\n", n), loggedOutEverywhereNotice(n))
 }

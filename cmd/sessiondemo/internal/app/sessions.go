@@ -20,6 +20,12 @@ type SessionInfo struct {
 type SessionList struct {
 	User     string        `json:"user"`
 	Sessions []SessionInfo `json:"sessions"`
+	// Rotated is when the app minted the id of the request's session: at
+	// login or at its last rotation.
+	Rotated time.Time `json:"rotated"`
+	// NextRotation is when that id is due: the first request after it gets
+	// a new id.
+	NextRotation time.Time `json:"next_rotation"`
 }
 
 // sessions lists the user's live sessions, latest expiry first.
@@ -33,7 +39,12 @@ func (a *App) sessions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusInternalServerError, "internal error", err)
 		return
 	}
-	list := SessionList{User: cur.rec.User, Sessions: []SessionInfo{}}
+	list := SessionList{
+		User:         cur.rec.User,
+		Sessions:     []SessionInfo{},
+		Rotated:      cur.rec.Rotated.UTC(),
+		NextRotation: cur.rec.Rotated.Add(a.cfg.RotateEvery).UTC(),
+	}
 	for id, exp := range live {
 		list.Sessions = append(list.Sessions, SessionInfo{ID: Fingerprint(id), Expires: exp.UTC(), Current: id == cur.id})
 	}

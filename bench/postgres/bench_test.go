@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sessionstore/sessionstore/drivers/postgres"
 	"github.com/sessionstore/sessionstore/session"
 )
 
@@ -198,4 +200,115 @@ func benchReadMetadata(b *testing.B, s indexed, trips *atomic.Int64, n int) {
 		}
 	}
 	m.report(b)
+}
+
+// BenchmarkPostgresPaired measures ours against raw pgx call by call: each
+// iteration runs the operation once on each, in alternating order, timing
+// each call, so that both see the same load at the same moments (on a
+// shared machine, separate benchmarks minutes apart do not). It reports
+// ours-ns/op, pgx-ns/op and pgx÷ours (the throughput ratio; above 1, ours
+// is faster).
+func BenchmarkPostgresPaired(b *testing.B) {
+	server(b)
+	open := func(b *testing.B) (indexed, indexed) {
+		o, _ := openOurs(b, postgres.OwnTables)
+		r, _ := openRaw(b)
+		return o.(indexed), r.(indexed)
+	}
+	b.Run("op=Get", func(b *testing.B) {
+		ours, raw := open(b)
+		ks := prefill(b, ours)
+		prefill(b, raw)
+		ctx := context.Background()
+		paired(b, ours, raw, func(s indexed, i int) error {
+			v, err := s.Get(ctx, ks[i%keyspace])
+			if err == nil && len(v) != valueSize {
+				err = fmt.Errorf("%d bytes", len(v))
+			}
+			return err
+		})
+	})
+	b.Run("op=Set", func(b *testing.B) {
+		ours, raw := open(b)
+		ks := prefill(b, ours)
+		prefill(b, raw)
+		ctx := context.Background()
+		paired(b, ours, raw, func(s indexed, i int) error { return s.Set(ctx, ks[i%keyspace], value1K) })
+	})
+	b.Run("op=Rotate1Pair", func(b *testing.B) {
+		ours, raw := open(b)
+		ctx := context.Background()
+		p := session.Pair{Audience: "bench", Subject: "rotating-user"}
+		for _, s := range []indexed{ours, raw} {
+			if err := s.SetIndexed(ctx, sessionKey(1_000_000), value1K, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		paired(b, ours, raw, func(s indexed, i int) error {
+			return s.Rotate(ctx, sessionKey(1_000_000+i), sessionKey(1_000_000+i+1), value1K, p)
+		})
+	})
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("op=ReadMetadata/sessions=%d", n), func(b *testing.B) {
+			ours, raw := open(b)
+			ctx := context.Background()
+			p := session.Pair{Audience: "bench", Subject: fmt.Sprintf("user-with-%d", n)}
+			for _, s := range []indexed{ours, raw} {
+				for i := range n {
+					if err := s.SetIndexed(ctx, sessionKey(2_000_000+i), value1K, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			paired(b, ours, raw, func(s indexed, _ int) error {
+				live, err := s.ReadMetadata(ctx, p)
+				if err == nil && len(live) != n {
+					err = fmt.Errorf("%d keys, want %d", len(live), n)
+				}
+				return err
+			})
+		})
+	}
+}
+
+// paired runs op once on each store per iteration, alternating which goes
+// first,
+// and reports the median time of each call and their ratio: medians, so
+// that a stall of the shared machine, which lands on one call, does not
+// decide the comparison.
+func paired(b *testing.B, ours, raw indexed, op func(s indexed, i int) error) {
+	b.Helper()
+	var tOurs, tRaw []time.Duration
+	i := 0
+	for b.Loop() { // setup runs once; the loop runs until the time is spent
+		first, second := ours, raw
+		if i%2 == 1 {
+			first, second = raw, ours
+		}
+		for _, s := range []indexed{first, second} {
+			t0 := time.Now()
+			if err := op(s, i); err != nil {
+				b.Fatal(err)
+			}
+			d := time.Since(t0)
+			if s == ours {
+				tOurs = append(tOurs, d)
+			} else {
+				tRaw = append(tRaw, d)
+			}
+		}
+		i++
+	}
+	if len(tOurs) > 0 {
+		mo, mr := medianOf(tOurs), medianOf(tRaw)
+		b.ReportMetric(float64(mo.Nanoseconds()), "ours-ns/op")
+		b.ReportMetric(float64(mr.Nanoseconds()), "pgx-ns/op")
+		b.ReportMetric(float64(mr)/float64(mo), "pgx/ours")
+	}
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

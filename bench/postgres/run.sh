@@ -10,13 +10,17 @@
 # registry access build one with scripts/build-postgres-image.sh) and is removed
 # at exit. SESSIONSTORE_BENCH_POSTGRES (a connection string) uses a running
 # server instead. Knobs: COUNT (rounds, default 6), BENCHTIME (default 1s),
-# BENCH (the -bench regexp, default all of BenchmarkPostgres).
+# BENCH (the -bench regexp, default all of BenchmarkPostgres), PAIRED and
+# PAIRED_BENCHTIME (BenchmarkPostgresPaired, default 2s: ours and raw pgx
+# call by call).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
 BENCH=${BENCH:-'^BenchmarkPostgres$'}
+PAIRED=${PAIRED:-'^BenchmarkPostgresPaired$'}
+PAIRED_BENCHTIME=${PAIRED_BENCHTIME:-2s}
 IMAGE=${SESSIONSTORE_POSTGRES_IMAGE:-postgres:15}
 
 CID=""
@@ -62,6 +66,8 @@ for round in $(seq "$COUNT"); do
   echo "run.sh: round $round of $COUNT" >&2
   SESSIONSTORE_BENCH_ROUND=$round "$BINDIR/pgbench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.count 1 \
     -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | grep -v '^20[0-9][0-9]/' | tee -a "$RAW"
+  "$BINDIR/pgbench.test" -test.run '^$' -test.bench "$PAIRED" -test.count 1 \
+    -test.benchtime "$PAIRED_BENCHTIME" -test.timeout 0 2>&1 | grep -v '^20[0-9][0-9]/' | tee -a "$RAW"
 done
 if grep -q -e '^--- FAIL' -e '^FAIL' "$RAW"; then echo "run.sh: a benchmark failed, see $RAW" >&2; exit 1; fi
 

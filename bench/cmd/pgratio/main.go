@@ -48,7 +48,12 @@ func run(files []string, stdin io.Reader, stdout io.Writer) error {
 	byOp := map[string]map[string]map[string]float64{}
 	var ops []string
 	samples := 0
+	var paired []benchtable.Result
 	for _, x := range res {
+		if strings.HasPrefix(x.Name, "PostgresPaired/") {
+			paired = append(paired, x)
+			continue
+		}
 		op, store, ok := split(x.Name)
 		if !ok {
 			continue
@@ -60,8 +65,14 @@ func run(files []string, stdin io.Reader, stdout io.Writer) error {
 		byOp[op][store] = x.Median
 		samples = max(samples, x.Samples)
 	}
-	if len(ops) == 0 {
+	if len(ops) == 0 && len(paired) == 0 {
 		return fmt.Errorf("pgratio: no BenchmarkPostgres results in the input")
+	}
+	if len(paired) > 0 {
+		writePaired(stdout, paired)
+	}
+	if len(ops) == 0 {
+		return nil
 	}
 	fmt.Fprintf(stdout, "Medians of %d runs; µs per operation (wall time), ratios of throughput (their time / ours: above 1, ours is faster).\n\n", samples)
 	fmt.Fprintln(stdout, "| operation | ours | ours-lua | pgx | pgxstore | ours ÷ pgx | ours ÷ pgxstore | ours ÷ pgx, client CPU | round trips (ours / pgx / pgxstore) |")
@@ -77,6 +88,28 @@ func run(files []string, stdin io.Reader, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "| "+strings.Join(cells, " | ")+" |")
 	}
 	return nil
+}
+
+// writePaired prints BenchmarkPostgresPaired: ours and raw pgx call by
+// call under the same load, medians of per-call times.
+func writePaired(w io.Writer, res []benchtable.Result) {
+	fmt.Fprintf(w, "Ours against raw pgx call by call (BenchmarkPostgresPaired: alternating calls, median per call; medians of %d runs).\n\n", res[0].Samples)
+	fmt.Fprintln(w, "| operation | ours µs | pgx µs | ours ÷ pgx (throughput) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, x := range res {
+		op := strings.ReplaceAll(strings.TrimPrefix(x.Name, "PostgresPaired/"), "op=", "")
+		op = strings.ReplaceAll(op, "/", " ")
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", op, micro(x.Median, "ours-ns/op"), micro(x.Median, "pgx-ns/op"), times(x.Median, "pgx/ours"))
+	}
+	fmt.Fprintln(w)
+}
+
+func times(m map[string]float64, unit string) string {
+	v, ok := m[unit]
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", v)
 }
 
 // split turns "Postgres/op=ReadMetadata/sessions=10/store=pgx" into

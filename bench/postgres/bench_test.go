@@ -202,66 +202,73 @@ func benchReadMetadata(b *testing.B, s indexed, trips *atomic.Int64, n int) {
 	m.report(b)
 }
 
-// BenchmarkPostgresPaired measures ours against raw pgx call by call: each
+// BenchmarkPostgresPaired measures ours against a peer call by call: each
 // iteration runs the operation once on each, in alternating order, timing
 // each call, so that both see the same load at the same moments (on a
-// shared machine, separate benchmarks minutes apart do not). It reports
-// ours-ns/op, pgx-ns/op and pgx÷ours (the throughput ratio; above 1, ours
-// is faster).
+// shared machine, separate benchmarks minutes apart do not). The peers are
+// raw pgx running the driver's statements (every operation) and scs's
+// pgxstore (Get and Set). It reports the median time per call of ours
+// (ours-ns/op) and of the peer (peer-ns/op) and their ratio (peer/ours,
+// the throughput ratio: above 1, ours is faster).
 func BenchmarkPostgresPaired(b *testing.B) {
 	server(b)
-	open := func(b *testing.B) (indexed, indexed) {
+	peers := []struct {
+		name string
+		open func(testing.TB) (kv, *atomic.Int64)
+	}{{"pgx", openRaw}, {"pgxstore", openPgxstore}}
+	ctx := context.Background()
+	for _, peer := range peers {
+		b.Run("op=Get/peer="+peer.name, func(b *testing.B) {
+			ours, _ := openOurs(b, postgres.OwnTables)
+			other, _ := peer.open(b)
+			ks := prefill(b, ours)
+			prefill(b, other)
+			paired(b, ours, other, func(s kv, i int) error {
+				v, err := s.Get(ctx, ks[i%keyspace])
+				if err == nil && len(v) != valueSize {
+					err = fmt.Errorf("%d bytes", len(v))
+				}
+				return err
+			})
+		})
+		b.Run("op=Set/peer="+peer.name, func(b *testing.B) {
+			ours, _ := openOurs(b, postgres.OwnTables)
+			other, _ := peer.open(b)
+			ks := prefill(b, ours)
+			prefill(b, other)
+			paired(b, ours, other, func(s kv, i int) error { return s.Set(ctx, ks[i%keyspace], value1K) })
+		})
+	}
+	open := func(b *testing.B) (kv, kv) {
 		o, _ := openOurs(b, postgres.OwnTables)
 		r, _ := openRaw(b)
-		return o.(indexed), r.(indexed)
+		return o, r
 	}
-	b.Run("op=Get", func(b *testing.B) {
+	b.Run("op=Rotate1Pair/peer=pgx", func(b *testing.B) {
 		ours, raw := open(b)
-		ks := prefill(b, ours)
-		prefill(b, raw)
-		ctx := context.Background()
-		paired(b, ours, raw, func(s indexed, i int) error {
-			v, err := s.Get(ctx, ks[i%keyspace])
-			if err == nil && len(v) != valueSize {
-				err = fmt.Errorf("%d bytes", len(v))
-			}
-			return err
-		})
-	})
-	b.Run("op=Set", func(b *testing.B) {
-		ours, raw := open(b)
-		ks := prefill(b, ours)
-		prefill(b, raw)
-		ctx := context.Background()
-		paired(b, ours, raw, func(s indexed, i int) error { return s.Set(ctx, ks[i%keyspace], value1K) })
-	})
-	b.Run("op=Rotate1Pair", func(b *testing.B) {
-		ours, raw := open(b)
-		ctx := context.Background()
 		p := session.Pair{Audience: "bench", Subject: "rotating-user"}
-		for _, s := range []indexed{ours, raw} {
-			if err := s.SetIndexed(ctx, sessionKey(1_000_000), value1K, p); err != nil {
+		for _, s := range []kv{ours, raw} {
+			if err := s.(indexed).SetIndexed(ctx, sessionKey(1_000_000), value1K, p); err != nil {
 				b.Fatal(err)
 			}
 		}
-		paired(b, ours, raw, func(s indexed, i int) error {
-			return s.Rotate(ctx, sessionKey(1_000_000+i), sessionKey(1_000_000+i+1), value1K, p)
+		paired(b, ours, raw, func(s kv, i int) error {
+			return s.(indexed).Rotate(ctx, sessionKey(1_000_000+i), sessionKey(1_000_000+i+1), value1K, p)
 		})
 	})
 	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("op=ReadMetadata/sessions=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("op=ReadMetadata/sessions=%d/peer=pgx", n), func(b *testing.B) {
 			ours, raw := open(b)
-			ctx := context.Background()
 			p := session.Pair{Audience: "bench", Subject: fmt.Sprintf("user-with-%d", n)}
-			for _, s := range []indexed{ours, raw} {
+			for _, s := range []kv{ours, raw} {
 				for i := range n {
-					if err := s.SetIndexed(ctx, sessionKey(2_000_000+i), value1K, p); err != nil {
+					if err := s.(indexed).SetIndexed(ctx, sessionKey(2_000_000+i), value1K, p); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
-			paired(b, ours, raw, func(s indexed, _ int) error {
-				live, err := s.ReadMetadata(ctx, p)
+			paired(b, ours, raw, func(s kv, _ int) error {
+				live, err := s.(indexed).ReadMetadata(ctx, p)
 				if err == nil && len(live) != n {
 					err = fmt.Errorf("%d keys, want %d", len(live), n)
 				}
@@ -276,16 +283,16 @@ func BenchmarkPostgresPaired(b *testing.B) {
 // and reports the median time of each call and their ratio: medians, so
 // that a stall of the shared machine, which lands on one call, does not
 // decide the comparison.
-func paired(b *testing.B, ours, raw indexed, op func(s indexed, i int) error) {
+func paired(b *testing.B, ours, peer kv, op func(s kv, i int) error) {
 	b.Helper()
-	var tOurs, tRaw []time.Duration
+	var tOurs, tPeer []time.Duration
 	i := 0
 	for b.Loop() { // setup runs once; the loop runs until the time is spent
-		first, second := ours, raw
+		first, second := ours, peer
 		if i%2 == 1 {
-			first, second = raw, ours
+			first, second = peer, ours
 		}
-		for _, s := range []indexed{first, second} {
+		for _, s := range []kv{first, second} {
 			t0 := time.Now()
 			if err := op(s, i); err != nil {
 				b.Fatal(err)
@@ -294,16 +301,16 @@ func paired(b *testing.B, ours, raw indexed, op func(s indexed, i int) error) {
 			if s == ours {
 				tOurs = append(tOurs, d)
 			} else {
-				tRaw = append(tRaw, d)
+				tPeer = append(tPeer, d)
 			}
 		}
 		i++
 	}
 	if len(tOurs) > 0 {
-		mo, mr := medianOf(tOurs), medianOf(tRaw)
+		mo, mp := medianOf(tOurs), medianOf(tPeer)
 		b.ReportMetric(float64(mo.Nanoseconds()), "ours-ns/op")
-		b.ReportMetric(float64(mr.Nanoseconds()), "pgx-ns/op")
-		b.ReportMetric(float64(mr)/float64(mo), "pgx/ours")
+		b.ReportMetric(float64(mp.Nanoseconds()), "peer-ns/op")
+		b.ReportMetric(float64(mp)/float64(mo), "peer/ours")
 	}
 }
 

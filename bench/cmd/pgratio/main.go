@@ -90,18 +90,35 @@ func run(files []string, stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
-// writePaired prints BenchmarkPostgresPaired: ours and raw pgx call by
+// writePaired prints BenchmarkPostgresPaired: ours and a peer call by
 // call under the same load, medians of per-call times.
 func writePaired(w io.Writer, res []benchtable.Result) {
-	fmt.Fprintf(w, "Ours against raw pgx call by call (BenchmarkPostgresPaired: alternating calls, median per call; medians of %d runs).\n\n", res[0].Samples)
-	fmt.Fprintln(w, "| operation | ours µs | pgx µs | ours ÷ pgx (throughput) |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	fmt.Fprintf(w, "Ours against a peer call by call (BenchmarkPostgresPaired: alternating calls, median per call; medians of %d runs).\n\n", res[0].Samples)
+	fmt.Fprintln(w, "| operation | peer | ours µs | peer µs | ours ÷ peer (throughput) |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|")
 	for _, x := range res {
-		op := strings.ReplaceAll(strings.TrimPrefix(x.Name, "PostgresPaired/"), "op=", "")
-		op = strings.ReplaceAll(op, "/", " ")
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", op, micro(x.Median, "ours-ns/op"), micro(x.Median, "pgx-ns/op"), times(x.Median, "pgx/ours"))
+		op, peer, _ := splitPaired(x.Name)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", op, peer, micro(x.Median, "ours-ns/op"), micro(x.Median, "peer-ns/op"), times(x.Median, "peer/ours"))
 	}
 	fmt.Fprintln(w)
+}
+
+// splitPaired turns "PostgresPaired/op=ReadMetadata/sessions=10/peer=pgx"
+// into ("ReadMetadata sessions=10", "pgx").
+func splitPaired(name string) (op, peer string, ok bool) {
+	var opParts []string
+	for _, p := range strings.Split(strings.TrimPrefix(name, "PostgresPaired/"), "/") {
+		k, v, _ := strings.Cut(p, "=")
+		switch k {
+		case "peer":
+			peer = v
+		case "op":
+			opParts = append(opParts, v)
+		default:
+			opParts = append(opParts, p)
+		}
+	}
+	return strings.Join(opParts, " "), peer, peer != ""
 }
 
 func times(m map[string]float64, unit string) string {

@@ -17,8 +17,8 @@ BenchmarkPostgres/op=Get/store=pgxstore-2  10000   121000 ns/op   33000 cpu-ns/o
 BenchmarkPostgres/op=ReadMetadata/sessions=10/store=ours-2  100  500000 ns/op  1.000 trips/op
 BenchmarkPostgres/op=ReadMetadata/sessions=10/store=pgx-2   100  400000 ns/op  1.000 trips/op
 BenchmarkOther/op=Get/store=ours-2  1  1 ns/op
-BenchmarkPostgresPaired/op=Get-2  1000  500000 ns/op  60000 ours-ns/op  63000 pgx-ns/op  1.05 pgx/ours
-BenchmarkPostgresPaired/op=ReadMetadata/sessions=10-2  1000  500000 ns/op  200000 ours-ns/op  190000 pgx-ns/op  0.95 pgx/ours
+BenchmarkPostgresPaired/op=Get/peer=pgx-2  1000  500000 ns/op  60000 ours-ns/op  63000 peer-ns/op  1.05 peer/ours
+BenchmarkPostgresPaired/op=ReadMetadata/sessions=10/peer=pgx-2  1000  500000 ns/op  200000 ours-ns/op  190000 peer-ns/op  0.95 peer/ours
 `
 
 func TestRun(t *testing.T) {
@@ -29,8 +29,8 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, got, "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
 	assert.Contains(t, got, "| ReadMetadata sessions=10 | 500 | – | 400 | – | 0.80× | – | – | 1 / 1 / – |")
 	assert.NotContains(t, got, "Other")
-	assert.Contains(t, got, "| Get | 60 | 63 | 1.05× |")
-	assert.Contains(t, got, "| ReadMetadata sessions=10 | 200 | 190 | 0.95× |")
+	assert.Contains(t, got, "| Get | pgx | 60 | 63 | 1.05× |")
+	assert.Contains(t, got, "| ReadMetadata sessions=10 | pgx | 200 | 190 | 0.95× |")
 }
 
 func TestRunWithoutResults(t *testing.T) {

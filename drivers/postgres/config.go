@@ -60,6 +60,20 @@ const (
 	MaxPairLength = 384
 )
 
+// columnsOf says what the tables of mode hold: names and keys in TEXT
+// columns, values in BYTEA (OwnTables) or TEXT (LuaTables), within the
+// limits above.
+func columnsOf(mode Mode) sqlstore.Columns {
+	c := sqlstore.Columns{
+		Name: sqlstore.Text, Key: sqlstore.Text, Value: sqlstore.Binary,
+		MaxName: MaxNameLength, MaxKey: MaxKeyLength, MaxPair: MaxPairLength,
+	}
+	if mode.TextValues() {
+		c.Value = sqlstore.Text
+	}
+	return c
+}
+
 // Config configures a Storage. Each field names the lua-resty-session
 // option (postgres_*) it maps to; the zero value talks to postgres@127.0.0.1
 // :5432, database postgres, in clear text, using this driver's own tables

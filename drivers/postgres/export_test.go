@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sessionstore/sessionstore/internal/sqlstore"
 )
 
 // Test hooks into unexported parts.
@@ -9,7 +11,7 @@ import (
 // SetSQL returns the statements of a Set: rotation is "", "stale" or
 // "remember".
 func (s *Storage) SetSQL(rotation string, withMetadata bool) []string {
-	rot := map[string]int{"": rotNone, "stale": rotShorten, "remember": rotRemember}[rotation]
+	rot := map[string]sqlstore.Rotation{"": sqlstore.RotateNone, "stale": sqlstore.RotateShorten, "remember": sqlstore.RotateRemember}[rotation]
 	md := 0
 	if withMetadata {
 		md = 1

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sessionstore/sessionstore/internal/sqlstore"
 	"github.com/sessionstore/sessionstore/session"
-	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 // Set implements session.Storage: one statement, or up to four sent as one
@@ -24,21 +22,8 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	if err != nil {
 		return fmt.Errorf("postgres: set: %w", err)
 	}
-	if err := s.checkNameKey(p.Name, p.Key); err != nil {
+	if err := s.columns.CheckSet(&p, s.planner.Naming.HashSubject); err != nil {
 		return fmt.Errorf("postgres: set: %w", err)
-	}
-	if p.Rotation.Key != "" {
-		if err := sqlstore.CheckTextString("opts.OldKey", p.Rotation.Key); err != nil {
-			return fmt.Errorf("postgres: set: %w", err)
-		}
-	}
-	if err := checkSetLengths(&p); err != nil {
-		return fmt.Errorf("postgres: set: %w", err)
-	}
-	if s.layout.Mode.TextValues() {
-		if err := sqlstore.CheckText("value", value); err != nil {
-			return fmt.Errorf("postgres: set: %w", err)
-		}
 	}
 	if value == nil {
 		value = []byte{} // an empty value is a value; nil would be NULL
@@ -49,11 +34,11 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	v[sqlstore.ArgKey] = p.Key
 	v[sqlstore.ArgValue] = value
 	v[sqlstore.ArgExp] = unixTime(p.Expiry)
-	rot := rotNone
+	rot := sqlstore.RotateNone
 	if p.Rotation.Key != "" {
-		rot = rotShorten
+		rot = sqlstore.RotateShorten
 		if p.Rotation.Remember {
-			rot = rotRemember
+			rot = sqlstore.RotateRemember
 		}
 		v[sqlstore.ArgOldKey] = p.Rotation.Key
 		v[sqlstore.ArgStaleExp] = unixTime(p.Rotation.StaleExpiry)
@@ -83,7 +68,7 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get: %w", err)
 	}
-	if err := s.checkNameKey(p.Name, p.Key); err != nil {
+	if err := s.columns.CheckNameKey(p.Name, p.Key); err != nil {
 		return nil, fmt.Errorf("postgres: get: %w", err)
 	}
 	var v sqlstore.Values
@@ -122,7 +107,7 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 	if err != nil {
 		return fmt.Errorf("postgres: delete: %w", err)
 	}
-	if err := s.checkNameKey(p.Name, p.Key); err != nil {
+	if err := s.columns.CheckNameKey(p.Name, p.Key); err != nil {
 		return fmt.Errorf("postgres: delete: %w", err)
 	}
 	var v sqlstore.Values
@@ -143,7 +128,7 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read metadata: %w", err)
 	}
-	if err := sqlstore.CheckTextString("name", p.Name); err != nil {
+	if err := s.columns.Name.Check("name", p.Name); err != nil {
 		return nil, fmt.Errorf("postgres: read metadata: %w", err)
 	}
 	var v sqlstore.Values
@@ -176,32 +161,4 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 		return nil, err
 	}
 	return out, nil
-}
-
-// checkNameKey refuses a name or key that a TEXT column cannot hold, in
-// both modes: nothing is sent.
-func (s *Storage) checkNameKey(name, key string) error {
-	if err := sqlstore.CheckTextString("name", name); err != nil {
-		return err
-	}
-	return sqlstore.CheckTextString("key", key)
-}
-
-// checkSetLengths refuses what would not fit the tables' B-tree keys.
-func checkSetLengths(p *driver.SetPlan) error {
-	if err := sqlstore.CheckLen("name", p.Name, MaxNameLength); err != nil {
-		return err
-	}
-	if err := sqlstore.CheckLen("key", p.Key, MaxKeyLength); err != nil {
-		return err
-	}
-	for i, pair := range p.Metadata {
-		if err := sqlstore.CheckLen("metadata["+strconv.Itoa(i)+"].Audience", pair.Audience, MaxPairLength); err != nil {
-			return err
-		}
-		if err := sqlstore.CheckLen("metadata["+strconv.Itoa(i)+"].Subject", pair.Subject, MaxPairLength); err != nil {
-			return err
-		}
-	}
-	return nil
 }

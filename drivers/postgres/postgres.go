@@ -26,6 +26,7 @@ type Storage struct {
 	pool      *pgxpool.Pool
 	closePool bool
 	layout    sqlstore.Layout
+	columns   sqlstore.Columns
 	st        *statements
 	planner   driver.Planner
 	clock     func() time.Time
@@ -53,6 +54,7 @@ func New(cfg Config) (*Storage, error) {
 		pool:      cfg.Pool,
 		closePool: cfg.Pool == nil || cfg.ClosePool,
 		layout:    set.layout,
+		columns:   columnsOf(set.layout.Mode),
 		st:        newStatements(set.layout),
 		planner:   driver.Planner{Naming: driver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.maxValueSize},
 		clock:     set.clock,

@@ -10,25 +10,32 @@
 //     checked once and quoted by the dialect's hook, never spliced raw;
 //   - Dialect, Builder and Stmt: statements written once against named
 //     arguments (Arg) and rendered for a dialect's placeholders ($1 reused,
-//     or one ? per occurrence), so that every value travels as a parameter;
+//     or one ? per occurrence; list elements one by one for a server
+//     without arrays), so that every value travels as a parameter; time
+//     arguments and columns through the dialect's hooks (MySQL's
+//     lua-resty-session tables keep DATETIMEs: FROM_UNIXTIME(?) and
+//     UNIX_TIMESTAMP(exp), as Lua writes and reads them);
 //   - Layout: the statement shapes both servers accept (Get, ReadMetadata,
 //     Delete, the session insert without its upsert clause, the rotation's
 //     shortening of the old key and the condition under which it may leave
-//     the index), which a driver runs as they are or combines with its
-//     dialect's own (upsert clause, index rows of several pairs, sweep);
-//   - CheckText, CheckTextString and CheckLen: what a TEXT column can hold,
-//     and a bound on what goes into an index key;
+//     the index), and SetStmts, the order of a Set's statements that keeps
+//     the revocation guarantee, filled with a SetDialect's parts (upsert
+//     clause, index rows of several pairs);
+//   - Columns and Charset: what each column of a layout holds (binary,
+//     UTF-8 text, ASCII, a CHAR token) and how long, checked before
+//     anything is sent; CheckText, CheckTextString and CheckLen, the pieces;
 //   - Sweeper: the loop that deletes expired rows in bounded batches off the
 //     request path, stopped by Close;
 //   - config helpers: defaults for durations and sizes, lua-resty-session's
 //     ssl / ssl_verify / ssl_required mapped to a TLS policy.
 //
 // The order of a Set that keeps the revocation guarantee (contract 2.17)
-// in one transaction is the PostgreSQL driver's setStmts: the session's
-// upsert first (it takes the row lock), then the old key's shortening
-// (which locks the old row even when it changes nothing) or deletion, then
-// the old key's removal from the index guarded by WriteOldIsStale, then the
-// new index rows, each statement with a fresh READ COMMITTED snapshot.
+// in one transaction is Layout.SetStmts: the session's upsert first (it
+// takes the row lock), then the old key's shortening (which locks the old
+// row even when it changes nothing) or deletion, then the old key's
+// removal from the index guarded by WriteOldIsStale, then the new index
+// rows, each statement with a fresh READ COMMITTED snapshot. Both drivers
+// run exactly these statements.
 //
 // It imports the standard library and the project's session packages only:
 // the driver packages bring the database clients. It is internal: the

@@ -53,7 +53,7 @@ func (l Layout) Get(d Dialect) Stmt {
 	b := NewBuilder(d)
 	b.S("SELECT data FROM ").Table(l.Sessions).S(" WHERE ")
 	l.KeyMatch(b, "", ArgKey)
-	b.S(" AND exp > ").P(ArgNow)
+	b.S(" AND exp > ").T(ArgNow)
 	if l.Mode == LuaTables {
 		b.S(" AND data IS NOT NULL")
 	}
@@ -66,7 +66,7 @@ func (l Layout) Get(d Dialect) Stmt {
 // than it does.
 func (l Layout) ReadMetadata(d Dialect) Stmt {
 	b := NewBuilder(d)
-	b.S("SELECT m.sid, s.exp FROM ").Table(l.Meta).S(" AS m JOIN ").Table(l.Sessions).S(" AS s ON ")
+	b.S("SELECT m.sid, ").TimeCol("s.exp").S(" FROM ").Table(l.Meta).S(" AS m JOIN ").Table(l.Sessions).S(" AS s ON ")
 	if l.Mode == OwnTables {
 		b.S("s.name = m.name AND ")
 	}
@@ -74,7 +74,7 @@ func (l Layout) ReadMetadata(d Dialect) Stmt {
 	if l.Mode == OwnTables {
 		b.S("m.name = ").P(ArgName).S(" AND ")
 	}
-	b.S("m.aud = ").P(ArgAudience).S(" AND m.sub = ").P(ArgSubject).S(" AND s.exp > ").P(ArgNow)
+	b.S("m.aud = ").P(ArgAudience).S(" AND m.sub = ").P(ArgSubject).S(" AND s.exp > ").T(ArgNow)
 	return b.Stmt()
 }
 
@@ -100,7 +100,7 @@ func (l Layout) WriteDelete(b *Builder, key Arg) {
 // or the rotation for it, and the index rows written after the lock agree
 // with the session (see WriteOldIsStale).
 func (l Layout) WriteShorten(b *Builder) {
-	b.S("UPDATE ").Table(l.Sessions).S(" SET exp = LEAST(exp, ").P(ArgStaleExp).S(") WHERE ")
+	b.S("UPDATE ").Table(l.Sessions).S(" SET exp = LEAST(exp, ").T(ArgStaleExp).S(") WHERE ")
 	l.KeyMatch(b, "", ArgOldKey)
 }
 
@@ -114,12 +114,12 @@ func (l Layout) WriteShorten(b *Builder) {
 func (l Layout) WriteOldIsStale(b *Builder) {
 	b.S("EXISTS (SELECT 1 FROM ").Table(l.Sessions).S(" WHERE ")
 	l.KeyMatch(b, "", ArgOldKey)
-	b.S(" AND exp <= ").P(ArgStaleExp).S(")")
+	b.S(" AND exp <= ").T(ArgStaleExp).S(")")
 }
 
 // WriteInsertSession writes the insert of (ArgName, ArgKey, ArgValue,
 // ArgExp) into the sessions table, without the dialect's upsert clause.
 func (l Layout) WriteInsertSession(b *Builder) {
 	b.S("INSERT INTO ").Table(l.Sessions).S(" (name, sid, data, exp) VALUES (").
-		P(ArgName).S(", ").P(ArgKey).S(", ").P(ArgValue).S(", ").P(ArgExp).S(")")
+		P(ArgName).S(", ").P(ArgKey).S(", ").P(ArgValue).S(", ").T(ArgExp).S(")")
 }

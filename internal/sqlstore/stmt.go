@@ -26,6 +26,19 @@ type Dialect struct {
 	MaxIdentLen int
 	// IdentLenInChars counts MaxIdentLen in characters instead of bytes.
 	IdentLenInChars bool
+	// CheckIdent, when set, refuses identifier parts the server would not
+	// take as written (MySQL: no supplementary characters, no trailing
+	// space), beyond the checks every dialect gets (ParseTable).
+	CheckIdent func(part string) error
+	// TimeArg, when set, wraps the placeholder of a time argument (ArgExp,
+	// ArgNow, ArgStaleExp), and TimeColumn a time column read back: a
+	// table whose exp is a DATETIME in the session's time zone, as
+	// lua-resty-session's MySQL tables keep it, is written through
+	// FROM_UNIXTIME(?) from Unix seconds and read through
+	// UNIX_TIMESTAMP(exp), exactly as Lua does. Without them a time is a
+	// plain parameter and a plain column.
+	TimeArg    func(placeholder string) string
+	TimeColumn func(column string) string
 }
 
 // Arg names a value a statement takes. Statements are written against
@@ -41,13 +54,14 @@ const (
 	ArgNow                 // the caller's now, or the clock's (a time)
 	ArgOldKey              // the rotated-away key (TEXT)
 	ArgStaleExp            // the end of the old key's grace period (a time)
-	ArgAudience            // one encoded audience, or a list of them
-	ArgSubject             // one encoded subject, or a list of them
+	ArgAudience            // one encoded audience, or a list of them (see Builder.E)
+	ArgSubject             // one encoded subject, or a list of them (see Builder.E)
 	ArgLimit               // a batch size (an integer)
 	NumArgs                // how many Args there are
 )
 
-// Values holds one value per Arg for Stmt.Bind.
+// Values holds one value per Arg for Stmt.Bind. A list argument that a
+// statement takes element by element (Builder.E) holds a []any.
 type Values [NumArgs]any
 
 // Stmt is a rendered statement: its SQL text and, in order, the Arg of
@@ -55,13 +69,24 @@ type Values [NumArgs]any
 type Stmt struct {
 	SQL  string
 	Args []Arg
+	// Elems is nil, or for each parameter the element of its Arg's list it
+	// takes (Builder.E), -1 for the whole value.
+	Elems []int
 }
 
-// Bind returns the parameters of s taken from v, in placeholder order.
+// Bind returns the parameters of s taken from v, in placeholder order. An
+// element placeholder whose list is shorter, or not a []any, binds NULL (a
+// statement rendered for n pairs is only ever bound with n).
 func (s Stmt) Bind(v *Values) []any {
 	out := make([]any, len(s.Args))
 	for i, a := range s.Args {
-		out[i] = v[a]
+		if s.Elems == nil || s.Elems[i] < 0 {
+			out[i] = v[a]
+			continue
+		}
+		if list, ok := v[a].([]any); ok && s.Elems[i] < len(list) {
+			out[i] = list[s.Elems[i]]
+		}
 	}
 	return out
 }
@@ -70,10 +95,11 @@ func (s Stmt) Bind(v *Values) []any {
 // (constant text only, never a value), table names through Table, values
 // only as placeholders through P.
 type Builder struct {
-	d    Dialect
-	sb   strings.Builder
-	args []Arg
-	pos  [NumArgs]int // 1-based placeholder number of each Arg (numbered params)
+	d     Dialect
+	sb    strings.Builder
+	args  []Arg
+	elems []int        // per placeholder: the list element it takes, -1 for none
+	pos   [NumArgs]int // 1-based placeholder number of each Arg (numbered params)
 }
 
 // NewBuilder returns an empty Builder for d.
@@ -103,20 +129,66 @@ func (b *Builder) Ident(name string) *Builder {
 // P appends the placeholder of a. With numbered parameters an Arg used
 // again reuses its number.
 func (b *Builder) P(a Arg) *Builder {
+	b.sb.WriteString(b.placeholder(a))
+	return b
+}
+
+func (b *Builder) placeholder(a Arg) string {
 	if b.d.NumberedParams {
 		if b.pos[a] == 0 {
-			b.args = append(b.args, a)
+			b.add(a, -1)
 			b.pos[a] = len(b.args)
 		}
-		b.sb.WriteString(b.d.Placeholder(b.pos[a]))
-		return b
+		return b.d.Placeholder(b.pos[a])
 	}
+	b.add(a, -1)
+	return b.d.Placeholder(len(b.args))
+}
+
+func (b *Builder) add(a Arg, elem int) {
 	b.args = append(b.args, a)
+	b.elems = append(b.elems, elem)
+}
+
+// T appends the placeholder of the time argument a, through the dialect's
+// TimeArg.
+func (b *Builder) T(a Arg) *Builder {
+	p := b.placeholder(a)
+	if b.d.TimeArg != nil {
+		p = b.d.TimeArg(p)
+	}
+	b.sb.WriteString(p)
+	return b
+}
+
+// TimeCol appends the time column col (constant text) as the statement
+// reads it, through the dialect's TimeColumn.
+func (b *Builder) TimeCol(col string) *Builder {
+	if b.d.TimeColumn != nil {
+		col = b.d.TimeColumn(col)
+	}
+	b.sb.WriteString(col)
+	return b
+}
+
+// E appends a placeholder for element i of the list argument a (Values
+// holds a []any for it): a server without array parameters (MySQL) takes
+// n index pairs as n placeholders each, in a statement rendered for n.
+// Every E is a parameter of its own, numbered or not.
+func (b *Builder) E(a Arg, i int) *Builder {
+	b.add(a, i)
 	b.sb.WriteString(b.d.Placeholder(len(b.args)))
 	return b
 }
 
 // Stmt returns what was written.
 func (b *Builder) Stmt() Stmt {
-	return Stmt{SQL: b.sb.String(), Args: append([]Arg(nil), b.args...)}
+	st := Stmt{SQL: b.sb.String(), Args: append([]Arg(nil), b.args...)}
+	for _, e := range b.elems {
+		if e >= 0 {
+			st.Elems = append([]int(nil), b.elems...)
+			break
+		}
+	}
+	return st
 }

@@ -69,6 +69,9 @@ func checkIdent(d Dialect, p string) error {
 	if d.MaxIdentLen > 0 && n > d.MaxIdentLen {
 		return fmt.Errorf("a part is %d %s, longer than the server's %d", n, unit, d.MaxIdentLen)
 	}
+	if d.CheckIdent != nil {
+		return d.CheckIdent(p)
+	}
 	return nil
 }
 

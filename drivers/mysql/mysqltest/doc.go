@@ -1,0 +1,37 @@
+// Package mysqltest runs throwaway MariaDB servers in Docker containers for
+// tests: this module's own, and yours when you test code built on the
+// MySQL/MariaDB session driver.
+//
+// Start launches a container, waits until MariaDB accepts a login and
+// answers SELECT 1, publishes it on a free loopback port (Server.DSN) and
+// removes it when the test ends. Server.NewStorage hands back a
+// mysql.Storage whose tables live in a database of the test's own
+// (created, and dropped at cleanup), so many tests can share one server;
+// NewStorage does both for a single test:
+//
+//	func TestLogin(t *testing.T) {
+//		store := mysqltest.NewStorage(t, mysql.Config{Mode: mysql.LuaTables})
+//		// ... use store as a session.Storage ...
+//	}
+//
+// A TestMain that shares one server between tests uses Run and
+// Server.Terminate, and SkipOrFail in the tests when Run could not start
+// one. Fault tests: Server.Stop and Server.Start stop and restart MariaDB
+// on the same port, keeping its data.
+//
+// Without a reachable Docker engine, or when the image is neither present
+// nor pullable (no registry access), the test is skipped with a message
+// saying so; with SESSIONSTORE_REQUIRE_DOCKER=1 (CI) it fails instead. The
+// image is "mariadb:10.11" unless SESSIONSTORE_MARIADB_IMAGE names another,
+// e.g. the local image the repository's scripts/build-mariadb-image.sh
+// builds from Debian's mariadb-server on machines without registry access.
+// Both are reached as root without a password (the official image is
+// started with MARIADB_ALLOW_EMPTY_ROOT_PASSWORD; the local one has it
+// baked in), and both have user test, password test, database test.
+//
+// The containers are run by the repository's container core
+// (internal/containertest), shared by all the drivers' test helpers; it
+// sets TESTCONTAINERS_HOST_OVERRIDE and TESTCONTAINERS_RYUK_DISABLED as
+// DEVELOPERS.md explains. Leftovers of a killed test binary are labelled
+// org.sessionstore.mysqltest=1 and org.sessionstore.containertest=1.
+package mysqltest

@@ -26,12 +26,12 @@ const strictMode = "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
 // connSettings is how the Storage connects: go-sql-driver's configuration
 // and the pool's.
 type connSettings struct {
-	my         *gomysql.Config
-	poolSize   int
-	keepalive  time.Duration
-	lockWait   int // innodb_lock_wait_timeout, seconds
-	dial       func(ctx context.Context, network, addr string) (net.Conn, error)
-	logger     *slog.Logger
+	my        *gomysql.Config
+	poolSize  int
+	keepalive time.Duration
+	lockWait  int // innodb_lock_wait_timeout, seconds
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	logger    *slog.Logger
 }
 
 // safeCharsets are the connection character sets in which go-sql-driver's

@@ -139,7 +139,9 @@ func (st *statements) render(rot sqlstore.Rotation, n int) query {
 // kept when already there as Lua keeps them ("sid = sid").
 func setDialect(n int) sqlstore.SetDialect {
 	return sqlstore.SetDialect{
-		Upsert:    func(b *sqlstore.Builder, _ sqlstore.Layout) { b.S(" ON DUPLICATE KEY UPDATE data = VALUES(data), exp = VALUES(exp)") },
+		Upsert: func(b *sqlstore.Builder, _ sqlstore.Layout) {
+			b.S(" ON DUPLICATE KEY UPDATE data = VALUES(data), exp = VALUES(exp)")
+		},
 		IndexRows: func(b *sqlstore.Builder, l sqlstore.Layout) { l.WriteIndexValues(b, n) },
 		IndexKeep: " ON DUPLICATE KEY UPDATE sid = sid",
 		Pairs:     func(b *sqlstore.Builder) { sqlstore.WritePairList(b, n) },

@@ -182,7 +182,8 @@ func (c *Config) bindTimeouts(cs *connSettings) error {
 //     connection's character set and the server's NO_BACKSLASH_ESCAPES
 //     (binary values as _binary literals). Server-side prepared statements
 //     would cost a round trip per statement, BEGIN and COMMIT included.
-//   - a safe character set (see Config.Charset), set with SET NAMES;
+//   - a safe character set (see Config.Charset), set with SET NAMES, and a
+//     DSN's collation only if it is one of that character set's;
 //   - strict SQL mode (strictMode): a DSN's own sql_mode stays if it is
 //     strict, and is refused otherwise;
 //   - innodb_lock_wait_timeout from ReadTimeout, unless the DSN sets it;
@@ -198,7 +199,13 @@ func (cs *connSettings) requireSettings(charset string) error {
 	if !safeCharsets[strings.ToLower(charset)] {
 		return configError("Charset %q is not one of utf8mb4, utf8mb3, utf8, ascii, latin1", charset)
 	}
-	if err := my.Apply(gomysql.Charset(charset, "")); err != nil {
+	// A DSN's collation stays if it belongs to the character set (a DSN's
+	// charset parameter gives way to Config.Charset).
+	collation := my.Collation
+	if cs, _, _ := strings.Cut(collation, "_"); collation != "" && !strings.EqualFold(cs, charset) {
+		return configError("DSN collation %q is not a collation of the connection's character set %s (Config.Charset)", collation, charset)
+	}
+	if err := my.Apply(gomysql.Charset(charset, collation)); err != nil {
 		return configError("%v", err)
 	}
 	if my.Params == nil {

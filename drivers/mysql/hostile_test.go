@@ -152,7 +152,10 @@ func TestHostileTableNames(t *testing.T) {
 	for i, h := range hostile {
 		what := fmt.Sprintf("hostile table #%d", i)
 		cfg := mysql.Config{Table: db + "." + h, DSN: server(t)}
-		if _, err := mysql.New(cfg); err != nil {
+		probe, err := mysql.New(cfg)
+		if err == nil {
+			require.NoError(t, probe.Close())
+		} else {
 			assert.ErrorIs(t, err, mysql.ErrConfig, what)
 			assert.True(t, strings.ContainsRune(h, 0) || !utfValid(h) || strings.HasSuffix(h, " "), "%s refused: %v", what, err)
 			continue

@@ -135,12 +135,32 @@ func (s *Storage) execOnce(ctx context.Context, q query, args []any) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	var stop func() bool
+	var (
+		stop func() bool
+		id   uint32
+	)
 	if ctx.Done() != nil {
-		stop = s.watch(ctx, c)
+		stop, id = s.watch(ctx, c)
 	}
 	res, err := c.ExecContext(ctx, q.SQL, args...)
-	discard := stop != nil && !stop() // a KILL QUERY may reach this connection: never reuse it
+	discard := false
+	if stop != nil {
+		switch {
+		case !stop():
+			discard = true // the KILL QUERY has started: never reuse this connection
+		case err != nil && ctx.Err() != nil:
+			// The context ended, and go-sql-driver saw it first: a
+			// context closes Done before it starts its AfterFuncs, so
+			// stop can still win. Kill from here.
+			discard = true
+			if s.kills.begin() {
+				go func() {
+					defer s.kills.end()
+					s.killQuery(id)
+				}()
+			}
+		}
+	}
 	if err != nil && q.txn && !discard && serverNumber(err) != 0 {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 		if _, rerr := c.ExecContext(rctx, "ROLLBACK"); rerr != nil {
@@ -160,30 +180,31 @@ func (s *Storage) execOnce(ctx context.Context, q query, args []any) (int64, err
 
 // watch arranges for the statement about to run on c to be stopped on the
 // server (KILL QUERY) if ctx ends before it is done. The returned stop
-// reports false once the kill has started.
-func (s *Storage) watch(ctx context.Context, c *sql.Conn) func() bool {
-	var id uint32
+// reports false once the kill has started; it is nil when the thread id
+// of c is unknown.
+func (s *Storage) watch(ctx context.Context, c *sql.Conn) (stop func() bool, id uint32) {
 	_ = c.Raw(func(dc any) error {
 		id = s.ids.of(dc)
 		return nil
 	})
 	if id == 0 {
-		return nil
+		return nil, 0
 	}
-	return context.AfterFunc(ctx, func() { s.kill(id) })
+	return context.AfterFunc(ctx, func() {
+		if s.kills.begin() {
+			defer s.kills.end()
+			s.killQuery(id)
+		}
+	}), id
 }
 
 // killTimeout bounds one KILL QUERY.
 const killTimeout = 2 * time.Second
 
-// kill has the server stop what thread id is running, from another
+// killQuery has the server stop what thread id is running, from another
 // connection of the pool (a user may always kill its own threads). Best
 // effort: a thread already gone ("Unknown thread id") is fine.
-func (s *Storage) kill(id uint32) {
-	if !s.kills.begin() {
-		return
-	}
-	defer s.kills.end()
+func (s *Storage) killQuery(id uint32) {
 	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 	defer cancel()
 	_, _ = s.db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(id), 10))

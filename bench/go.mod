@@ -5,14 +5,17 @@ go 1.26.0
 replace github.com/sessionstore/sessionstore => ../
 
 require (
+	github.com/alexedwards/scs/mysqlstore v0.0.0-20250417082927-ab20b3feb5e9 // peer: scs mysqlstore (MySQL/MariaDB; served at a pseudo-version only)
 	github.com/alexedwards/scs/pgxstore v0.0.0-20240316134038-7e11d57e8885 // peer: scs pgxstore (PostgreSQL; served at a pseudo-version only)
 	github.com/alexedwards/scs/v2 v2.9.0 // peer: scs memstore
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // floor: raw memcached client; the prefill and the round-trip floor
+	github.com/go-sql-driver/mysql v1.10.1 // floor: raw database/sql running the MySQL driver's statements
 	github.com/gofiber/storage/memory/v2 v2.1.2 // peer: gofiber/storage memory
 	github.com/jackc/pgx/v5 v5.12.0 // floor: raw pgx running the PostgreSQL driver's statements
 	github.com/philippgille/gokv/memcached v0.7.0 // peer: gokv memcached
 	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // ours: the session API and the memory driver
 	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // ours: the memcached driver
+	github.com/sessionstore/sessionstore/drivers/mysql v0.0.0-00010101000000-000000000000 // ours: the MySQL/MariaDB driver and its mysqltest container helper
 	github.com/sessionstore/sessionstore/drivers/postgres v0.0.0-00010101000000-000000000000 // ours: the PostgreSQL driver and its pgtest container helper
 	github.com/stretchr/testify v1.12.1 // tests only: assertions
 	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
@@ -20,6 +23,7 @@ require (
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
@@ -79,6 +83,8 @@ require (
 )
 
 replace github.com/sessionstore/sessionstore/drivers/memcached => ../drivers/memcached
+
+replace github.com/sessionstore/sessionstore/drivers/mysql => ../drivers/mysql
 
 replace github.com/sessionstore/sessionstore/drivers/postgres => ../drivers/postgres
 

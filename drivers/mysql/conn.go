@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -94,21 +95,24 @@ const maxGreeting = 512
 type idConn struct {
 	net.Conn
 
+	parsed atomic.Bool // the greeting is parsed, or not parseable: Read passes through
+
 	mu       sync.Mutex
 	greeting []byte // the first bytes read, until the id is known
 	id       uint32
-	done     bool // the greeting is parsed, or not parseable
+	done     bool // as parsed, under mu
 	closed   bool
 	closers  []func()
 }
 
 func (c *idConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 {
+	if n > 0 && !c.parsed.Load() {
 		c.mu.Lock()
 		if !c.done {
 			c.greeting = append(c.greeting, p[:n]...)
 			c.parse()
+			c.parsed.Store(c.done)
 		}
 		c.mu.Unlock()
 	}

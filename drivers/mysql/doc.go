@@ -173,12 +173,13 @@
 // ReadTimeout is the server's innodb_lock_wait_timeout (a row lock waited
 // for longer fails the call with ErrTimeout) and, a second longer, each
 // read. Waiting for a pooled connection is bounded by the caller's
-// context. When a context ends during a statement, go-sql-driver drops
-// the connection and the driver has the server stop the statement (KILL
-// QUERY from another connection, with the thread id the server announced
-// when the connection was made), so that a write waiting on a lock does
-// not go on, and commit, after its caller was told it failed; the call
-// returns an error wrapping ctx.Err(). After a server restart the pool
+// context. When a context ends during a write, go-sql-driver drops the
+// connection and the driver has the server stop the statement (KILL QUERY
+// from another connection, with the thread id the server announced when
+// the connection was made), so that a write waiting on a lock does not go
+// on, and commit, after its caller was told it failed (a read stops by
+// itself once it finds its client gone); the call returns an error
+// wrapping ctx.Err(). After a server restart the pool
 // replaces its dead connections: the calls in flight fail, later ones
 // work. A value that would not fit the server's max_allowed_packet once
 // written into its query is refused before it is sent (session.ErrTooLarge

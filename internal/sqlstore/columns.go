@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/sessionstore/sessionstore/session/driver"
 )
@@ -40,10 +41,10 @@ func (c Charset) reason() string {
 }
 
 // holds reports whether a column of charset c stores s as written.
-func (c Charset) holds(s string) bool {
+func holds[T string | []byte](c Charset, s T) bool {
 	switch c {
 	case Text:
-		return CheckTextString("", s) == nil
+		return utf8Valid(s) && !hasNUL(s)
 	case ASCII:
 		for i := 0; i < len(s); i++ {
 			if s[i] >= 0x80 {
@@ -60,11 +61,30 @@ func (c Charset) holds(s string) bool {
 	return true
 }
 
+func utf8Valid[T string | []byte](s T) bool {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.ValidString(v)
+	case []byte:
+		return utf8.Valid(v)
+	}
+	return false
+}
+
+func hasNUL[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Check reports s as an invalid argument named arg unless a column of
 // charset c stores it as written. The error names the argument and the
 // rule, never the bytes.
 func (c Charset) Check(arg, s string) error {
-	if !c.holds(s) {
+	if !holds(c, s) {
 		return driver.Invalid(arg, c.reason())
 	}
 	return nil
@@ -72,10 +92,10 @@ func (c Charset) Check(arg, s string) error {
 
 // CheckBytes is Check for a []byte argument (a value).
 func (c Charset) CheckBytes(arg string, v []byte) error {
-	if c == Binary {
-		return nil
+	if !holds(c, v) {
+		return driver.Invalid(arg, c.reason())
 	}
-	return c.Check(arg, string(v)) // no copy: the conversion does not escape
+	return nil
 }
 
 // Columns describes what a layout's columns hold, so that a driver checks

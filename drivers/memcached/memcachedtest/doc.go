@@ -1,9 +1,9 @@
 // Package memcachedtest runs throwaway memcached servers in Docker containers for tests:
 // this module's own, and yours when you test code built on the memcached driver.
 //
-// Start launches a container (testcontainers-go), waits until memcached answers, publishes
-// it on a free loopback port (Server.Addr is "127.0.0.1:<port>") and removes it when the
-// test ends. NewStorage does the same and hands back a memcached.Storage on it:
+// Start launches a container, waits until memcached answers, publishes it on a free
+// loopback port (Server.Addr is "127.0.0.1:<port>") and removes it when the test ends.
+// NewStorage does the same and hands back a memcached.Storage on it:
 //
 //	func TestLogin(t *testing.T) {
 //		store := memcachedtest.NewStorage(t, memcached.Config{Prefix: "test"})
@@ -21,15 +21,18 @@
 // Fault tests: Server.Stop and Server.Start stop and restart memcached keeping the same
 // host port, so a Storage built on Addr reconnects by itself; the restarted server is empty.
 //
-// Environment handling (once per process, before testcontainers reads its settings):
+// The containers are run by the repository's container core (internal/containertest),
+// which all the drivers' test helpers share. Environment handling (once per process,
+// before testcontainers reads its settings):
 //   - TESTCONTAINERS_HOST_OVERRIDE is set to 127.0.0.1 when it is unset and the Docker
 //     daemon runs on this machine (a docker0 interface exists and DOCKER_HOST is unset or a
 //     unix socket). testcontainers-go would otherwise, inside a container (/.dockerenv),
 //     reach published ports through the default gateway.
 //   - TESTCONTAINERS_RYUK_DISABLED is set to true unless you chose (the variable, or
-//     ryuk.disabled in ~/.testcontainers.properties): this package removes its containers
-//     itself, and the reaper needs an image from a registry. A test binary killed
+//     ryuk.disabled in ~/.testcontainers.properties): the containers are removed by this
+//     package, and the reaper needs an image from a registry. A test binary killed
 //     mid-run can then leave a container behind, labelled org.sessionstore.memcachedtest=1
-//     (docker rm -f $(docker ps -aq --filter label=org.sessionstore.memcachedtest=1)).
+//     and org.sessionstore.containertest=1 (docker rm -f $(docker ps -aq --filter
+//     label=org.sessionstore.containertest=1) removes those of every driver).
 //     Set TESTCONTAINERS_RYUK_DISABLED=false to keep the reaper.
 package memcachedtest

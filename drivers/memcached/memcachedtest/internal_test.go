@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/sessionstore/sessionstore/drivers/memcached"
+	"github.com/sessionstore/sessionstore/internal/containertest"
 )
+
+// The generic parts (engine detection, environment, pulls, ports, readiness) are tested in
+// internal/containertest; these tests cover what this package adds or must keep.
 
 func TestImage(t *testing.T) {
 	t.Setenv(EnvImage, "")
@@ -23,33 +25,18 @@ func TestImage(t *testing.T) {
 	assert.Equal(t, "sessionstore/memcached:local", Image())
 }
 
-func TestRequireDocker(t *testing.T) {
-	for v, want := range map[string]bool{"": false, "0": false, "no": false, "1": true, "true": true, "TRUE": true} {
-		t.Setenv(EnvRequireDocker, v)
-		assert.Equal(t, want, requireDocker(), "value %q", v)
-	}
+func TestImageMatchesCore(t *testing.T) {
+	assert.Equal(t, containertest.MemcachedImage, image, "one name for the variable CI exports")
+	assert.Equal(t, containertest.EnvRequireDocker, EnvRequireDocker)
 }
 
-func TestIsPortConflict(t *testing.T) {
-	cases := []struct {
-		err  error
-		want bool
-	}{
-		{errors.New("driver failed programming external connectivity: Bind for 127.0.0.1:4000 failed: port is already allocated"), true},
-		{errors.New("listen tcp4 127.0.0.1:4000: bind: address already in use"), true},
-		{errors.New("no such image"), false},
-	}
-	for _, tc := range cases {
-		assert.Equal(t, tc.want, isPortConflict(tc.err), tc.err.Error())
-	}
-}
-
-func TestFreePort(t *testing.T) {
-	port, err := freePort()
-	require.NoError(t, err)
-	l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(port)))
-	require.NoError(t, err, "the chosen port must be free to bind")
-	require.NoError(t, l.Close())
+func TestSpec(t *testing.T) {
+	s := spec([]Option{WithArgs("-I", "2m"), nil, WithArgs("-m", "64")})
+	assert.Equal(t, "memcachedtest", s.Name, "keeps the label org.sessionstore.memcachedtest=1")
+	assert.Equal(t, []string{"11211/tcp"}, s.Ports)
+	assert.Equal(t, []string{"-I", "2m", "-m", "64"}, s.Cmd)
+	assert.NotNil(t, s.Probe)
+	assert.Empty(t, spec(nil).Cmd, "no flags: the image's own command")
 }
 
 // fakeServer answers every connection with reply and closes it.
@@ -88,19 +75,6 @@ func TestProbe(t *testing.T) {
 	require.Error(t, probe(ctx, addr), "nothing listening")
 }
 
-func TestLocalDaemonRespectsDockerHost(t *testing.T) {
-	if _, err := net.InterfaceByName("docker0"); err != nil {
-		t.Setenv("DOCKER_HOST", "")
-		assert.False(t, localDaemon(), "without docker0 the daemon is not assumed local")
-		return
-	}
-	cases := map[string]bool{"": true, "unix:///var/run/docker.sock": true, "tcp://10.0.0.5:2376": false, "ssh://host": false}
-	for host, want := range cases {
-		t.Setenv("DOCKER_HOST", host)
-		assert.Equal(t, want, localDaemon(), "DOCKER_HOST=%q", host)
-	}
-}
-
 // fakeTB records Skipf/Fatalf and ends the calling goroutine like testing.T does.
 type fakeTB struct {
 	testing.TB
@@ -117,15 +91,6 @@ func (f *fakeTB) Skipf(format string, args ...any) {
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.failed = fmt.Sprintf(format, args...)
 	runtime.Goexit()
-}
-
-func TestStartWithoutDocker(t *testing.T) {
-	orig := connectDocker
-	t.Cleanup(func() { connectDocker = orig })
-	connectDocker = func(context.Context) (*testcontainers.DockerClient, error) {
-		return nil, fmt.Errorf("%w: dial unix /var/run/docker.sock: connect: no such file or directory", ErrNoDocker)
-	}
-	requireStartGivesUp(t, "no Docker engine reachable", "no such file or directory")
 }
 
 // requireStartGivesUp checks that Start skips by default and fails under
@@ -169,30 +134,24 @@ func requireStartGivesUp(t *testing.T, want ...string) {
 }
 
 // TestStartWithoutImage: a reachable engine that has not got the image and cannot pull it
-// (no registry) skips the test, or fails it when Docker is required; a second Start does
-// not try to pull again.
+// (no registry) skips the test, or fails it when Docker is required, saying how to build a
+// local image. (That the failed pull is remembered is tested in the core.)
 func TestStartWithoutImage(t *testing.T) {
-	cli, err := connectDocker(t.Context())
-	if err != nil {
-		Start(t) // skips, or fails when Docker is required
-	}
-	require.NoError(t, err)
-	_ = cli.Close()
 	const missing = "sessionstore/memcachedtest-no-such-image:missing"
 	t.Setenv(EnvImage, missing)
-	t.Cleanup(func() { failedPulls.Delete(missing) })
 
-	_, err = Run(t.Context())
+	_, err := Run(t.Context())
+	if errors.Is(err, ErrNoDocker) {
+		t.Setenv(EnvImage, "")
+		Start(t) // skips, or fails when Docker is required
+	}
 	require.ErrorIs(t, err, ErrNoImage)
 	assert.NotErrorIs(t, err, ErrNoDocker)
 	assert.Contains(t, err.Error(), missing)
 	assert.Contains(t, err.Error(), EnvImage, "the error says how to use a local image")
-	_, ok := failedPulls.Load(missing)
-	require.True(t, ok, "a failed pull is remembered")
 
-	// Start reports the remembered failure instead of pulling again.
-	failedPulls.Store(missing, fmt.Errorf("%w: remembered failure", ErrNoImage))
-	requireStartGivesUp(t, "remembered failure")
+	// Start reports the (remembered) failure the same way.
+	requireStartGivesUp(t, missing, EnvImage, "scripts/build-memcached-image.sh", "memcachedtest")
 }
 
 func TestNewStorageBadConfigFails(t *testing.T) {
@@ -207,31 +166,6 @@ func TestNewStorageBadConfigFails(t *testing.T) {
 	assert.Contains(t, tb.failed, "invalid configuration")
 }
 
-// TestRunRetriesTakenPort: when the chosen port is taken by the time Docker binds it, Run
-// picks another one instead of failing.
-func TestRunRetriesTakenPort(t *testing.T) {
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer taken.Close()
-	takenPort := taken.Addr().(*net.TCPAddr).Port
-
-	orig := pickPort
-	t.Cleanup(func() { pickPort = orig })
-	calls := 0
-	pickPort = func() (int, error) {
-		calls++
-		if calls == 1 {
-			return takenPort, nil
-		}
-		return freePort()
-	}
-
-	srv := Start(t)
-	assert.NotEqual(t, takenPort, srv.Port)
-	assert.Equal(t, 2, calls, "one retry after the conflict")
-	require.NoError(t, probe(t.Context(), srv.Addr))
-}
-
 func TestTerminateStoppedServer(t *testing.T) {
 	srv, err := Run(t.Context())
 	if errors.Is(err, ErrNoDocker) || errors.Is(err, ErrNoImage) {
@@ -240,4 +174,12 @@ func TestTerminateStoppedServer(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Stop(t.Context()))
 	require.NoError(t, srv.Terminate(t.Context()), "a stopped server can be terminated")
+}
+
+func TestZeroServerErrs(t *testing.T) {
+	var s Server
+	ctx := t.Context()
+	assert.ErrorContains(t, s.Stop(ctx), "not started")
+	assert.ErrorContains(t, s.Start(ctx), "not started")
+	assert.ErrorContains(t, s.Terminate(ctx), "not started")
 }

@@ -150,7 +150,7 @@ func (s *Storage) runIndexes(ctx context.Context, ops []indexOp, now time.Time) 
 	if len(ops) == 1 {
 		cmd := indexScript.Run(ctx, s.client, []string{ops[0].item}, args(ops[0])...)
 		res[0] = result(cmd)
-		return res, cmd.Err()
+		return res, scriptErr(cmd)
 	}
 	cmds := make([]*goredis.Cmd, len(ops))
 	_, _ = s.client.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
@@ -176,11 +176,19 @@ func (s *Storage) runIndexes(ctx context.Context, ops []indexOp, now time.Time) 
 	var first error
 	for i, cmd := range cmds {
 		res[i] = result(cmd)
-		if err := cmd.Err(); err != nil && first == nil {
+		if err := scriptErr(cmd); err != nil && first == nil {
 			first = err
 		}
 	}
 	return res, first
+}
+
+// scriptErr is cmd's error; a nil reply (rem was not listed) is none.
+func scriptErr(cmd *goredis.Cmd) error {
+	if err := cmd.Err(); err != nil && !errors.Is(err, goredis.Nil) {
+		return err
+	}
+	return nil
 }
 
 func result(cmd *goredis.Cmd) indexResult {

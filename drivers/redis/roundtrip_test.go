@@ -147,8 +147,14 @@ func TestRoundTrips(t *testing.T) {
 		lua  func(ctx context.Context, l luaNode, k, old string) error
 	}{
 		{"Get", want{1, 1, [2]int64{1, 1}},
-			func(ctx context.Context, s *redis.Storage, k, _ string) error { _, err := s.Get(ctx, "session", k); return err },
-			func(ctx context.Context, l luaNode, k, _ string) error { _, err := l.get(ctx, "session", k); return err }},
+			func(ctx context.Context, s *redis.Storage, k, _ string) error {
+				_, err := s.Get(ctx, "session", k)
+				return err
+			},
+			func(ctx context.Context, l luaNode, k, _ string) error {
+				_, err := l.get(ctx, "session", k)
+				return err
+			}},
 		{"Set", want{1, 1, [2]int64{1, 1}},
 			func(ctx context.Context, s *redis.Storage, k, _ string) error {
 				return s.Set(ctx, "session", k, []byte("v"), time.Hour, time.Now(), session.SetOptions{})

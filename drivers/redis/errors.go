@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -46,7 +47,7 @@ func errorf(ctx context.Context, op string, err error) error {
 	kind := classify(err)
 	// A failure while ctx is done is ctx's doing (go-redis may report it as
 	// a network timeout): say so, as contract 2.14 requires.
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	if cerr := ctxErr(ctx, err); cerr != nil && !errors.Is(err, cerr) {
 		if kind != nil {
 			return fmt.Errorf("redis: %s: %w: %w (%w)", op, cerr, kind, err)
 		}
@@ -56,6 +57,20 @@ func errorf(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("redis: %s: %w: %w", op, kind, err)
 	}
 	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// ctxErr is ctx.Err(), or DeadlineExceeded for a timeout at or after ctx's deadline:
+// go-redis puts that deadline on the connection, and the read can fail a moment before
+// ctx's own timer marks ctx done.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	var nerr net.Error
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.As(err, &nerr) && nerr.Timeout() {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // classify returns the driver sentinel err belongs to, or nil.

@@ -20,3 +20,6 @@ var Classify = classify
 
 // MaxScore is maxScore.
 const MaxScore = maxScore
+
+// InFlight is how many calls the Storage has admitted and not finished.
+func (s *Storage) InFlight() int64 { return s.inflight.Load() }

@@ -29,8 +29,9 @@ type Storage struct {
 	limit    int64
 	inflight atomic.Int64
 
-	mu     sync.RWMutex // held shared by every call, exclusively by Close
-	closed bool
+	closing atomic.Bool  // set first by Close: no call is admitted after it
+	mu      sync.RWMutex // held shared by every call until it ends, exclusively by Close
+	closed  bool
 }
 
 var (
@@ -113,31 +114,6 @@ func newFromClient(cfg Config, naming driver.Naming) (*Storage, error) {
 	return s, nil
 }
 
-// Close releases the Storage's client (a named pool's when its last Storage
-// closes; an application's only with CloseClient). It waits for calls in
-// flight, which each end within their timeouts. Later calls return an error
-// matching session.ErrClosed. Close is idempotent.
-func (s *Storage) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	s.mu.Unlock()
-	switch {
-	case s.shared != nil:
-		if err := releaseClient(s.shared); err != nil {
-			return fmt.Errorf("redis: close: %w", err)
-		}
-	case s.closeClient:
-		if err := s.client.Close(); err != nil {
-			return fmt.Errorf("redis: close: %w", err)
-		}
-	}
-	return nil
-}
-
 // Endpoint implements driver.EndpointReporter: the server, the first
 // Sentinel or the first seed node.
 func (s *Storage) Endpoint() driver.Endpoint { return s.endpoint }
@@ -145,30 +121,6 @@ func (s *Storage) Endpoint() driver.Endpoint { return s.endpoint }
 // Client returns the go-redis client the Storage uses, for inspection
 // (PoolStats, hooks). Commands sent through it bypass the Storage.
 func (s *Storage) Client() goredis.UniversalClient { return s.client }
-
-// enter admits a call: it fails once the Storage is closed, and at once
-// when PoolSize+Backlog calls are in flight. On success the caller ends the
-// call with leave.
-func (s *Storage) enter(op string) error {
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return fmt.Errorf("redis: %s: %w", op, session.ErrClosed)
-	}
-	if s.limit > 0 && s.inflight.Add(1) > s.limit {
-		s.inflight.Add(-1)
-		s.mu.RUnlock()
-		return fmt.Errorf("redis: %s: %w (%d calls in flight: pool size plus backlog)", op, ErrPoolExhausted, s.limit)
-	}
-	return nil
-}
-
-func (s *Storage) leave() {
-	if s.limit > 0 {
-		s.inflight.Add(-1)
-	}
-	s.mu.RUnlock()
-}
 
 // Set implements session.Storage. On a single server and behind Sentinel it
 // is one atomic round trip; on a Cluster see the package documentation.
@@ -180,14 +132,12 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	if p.Expiry > maxScore {
 		return fmt.Errorf("redis: set: %w", driver.Invalid("ttl", "ends after the year 9999"))
 	}
-	if err := s.enter("set"); err != nil {
-		return err
-	}
-	defer s.leave()
-	if s.cluster {
-		return s.clusterSet(ctx, &p)
-	}
-	return s.atomicSet(ctx, &p)
+	return s.do(ctx, "set", func(ctx context.Context) error {
+		if s.cluster {
+			return s.clusterSet(ctx, &p)
+		}
+		return s.atomicSet(ctx, &p)
+	})
 }
 
 // Get implements session.Storage: one GET. A missing key matches
@@ -197,13 +147,14 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: get: %w", err)
 	}
-	if err := s.enter("get"); err != nil {
-		return nil, err
-	}
-	defer s.leave()
-	v, err := s.client.Get(ctx, p.Item()).Bytes()
+	var v []byte
+	err = s.do(ctx, "get", func(ctx context.Context) error {
+		var err error
+		v, err = s.client.Get(ctx, p.Item()).Bytes()
+		return errorf(ctx, "get", err)
+	})
 	if err != nil {
-		return nil, errorf(ctx, "get", err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -214,17 +165,15 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 	if err != nil {
 		return fmt.Errorf("redis: delete: %w", err)
 	}
-	if err := s.enter("delete"); err != nil {
-		return err
-	}
-	defer s.leave()
-	if len(p.Metadata) == 0 {
-		return errorf(ctx, "delete", s.client.Unlink(ctx, p.Item()).Err())
-	}
-	if s.cluster {
-		return s.clusterDelete(ctx, &p)
-	}
-	return s.atomicDelete(ctx, &p)
+	return s.do(ctx, "delete", func(ctx context.Context) error {
+		switch {
+		case len(p.Metadata) == 0:
+			return errorf(ctx, "delete", s.client.Unlink(ctx, p.Item()).Err())
+		case s.cluster:
+			return s.clusterDelete(ctx, &p)
+		}
+		return s.atomicDelete(ctx, &p)
+	})
 }
 
 // ReadMetadata implements session.Storage: one ZRANGE of the entries whose
@@ -239,9 +188,11 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err != nil {
 		return nil, fmt.Errorf("redis: read metadata: %w", err)
 	}
-	if err := s.enter("read metadata"); err != nil {
-		return nil, err
-	}
-	defer s.leave()
-	return s.readIndex(ctx, &p)
+	var live map[string]time.Time
+	err = s.do(ctx, "read metadata", func(ctx context.Context) error {
+		var err error
+		live, err = s.readIndex(ctx, &p)
+		return err
+	})
+	return live, err
 }

@@ -1,0 +1,97 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// do runs one call of the Storage: admitted by enter, ended by leave. go-redis honours a
+// ctx deadline on the wire (ContextTimeoutEnabled) but not a cancellation: a read waits
+// for its reply or its ReadTimeout. So, when ctx can be cancelled, the call runs on a
+// goroutine of its own and do returns as soon as ctx is done (contract 2.14), with an
+// error wrapping ctx.Err(); the abandoned call ends in the background within its
+// timeouts, still counted against PoolSize+Backlog, and its outcome is unknown, as that
+// of any call that times out. A result that arrives together with the cancellation wins.
+func (s *Storage) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	if ctx.Done() == nil {
+		defer s.leave()
+		return fn(ctx)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer s.leave()
+		done <- fn(ctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		return fmt.Errorf("redis: %s: %w", op, ctx.Err())
+	}
+}
+
+// enter admits a call: it fails once the Storage is closing, and at once when
+// PoolSize+Backlog calls are in flight. On success the call ends with leave.
+func (s *Storage) enter(op string) error {
+	if s.closing.Load() {
+		return fmt.Errorf("redis: %s: %w", op, session.ErrClosed)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("redis: %s: %w", op, session.ErrClosed)
+	}
+	if s.limit > 0 && s.inflight.Add(1) > s.limit {
+		s.inflight.Add(-1)
+		s.mu.RUnlock()
+		return fmt.Errorf("redis: %s: %w (%d calls in flight: pool size plus backlog)", op, ErrPoolExhausted, s.limit)
+	}
+	return nil
+}
+
+// leave ends a call admitted by enter (on any goroutine).
+func (s *Storage) leave() {
+	if s.limit > 0 {
+		s.inflight.Add(-1)
+	}
+	s.mu.RUnlock()
+}
+
+// Close releases the Storage's client (a named pool's when its last Storage closes; an
+// application's only with CloseClient). Calls after it start fail with an error matching
+// session.ErrClosed. It closes the client first, which ends the calls still on the wire
+// (they fail with ErrClosed too), and then waits for every call to end, so that no
+// goroutine of the Storage outlives it; with a client it does not close (an
+// application's, or a named pool still in use) the calls end within their timeouts.
+// Close is idempotent.
+func (s *Storage) Close() error {
+	if s.closing.Swap(true) {
+		s.mu.Lock() // a concurrent Close: wait for it to finish
+		s.mu.Unlock()
+		return nil
+	}
+	var err error
+	switch {
+	case s.shared != nil:
+		err = releaseClient(s.shared)
+	case s.closeClient:
+		err = s.client.Close()
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("redis: close: %w", err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -19,7 +20,7 @@ var (
 	// waited longer than the pool timeout for a connection.
 	ErrPoolExhausted = errors.New("redis: connection pool exhausted")
 	// ErrUnavailable reports that Redis could not serve the call: a
-	// connection could not be made or broke, the server or the slot's
+	// connection could not be made (TLS verification failing included) or broke, the server or the slot's
 	// master is down (CLUSTERDOWN, MASTERDOWN, TRYAGAIN, LOADING), or a
 	// replica refused a write (READONLY). The call may have taken effect or
 	// not.
@@ -100,7 +101,9 @@ func classify(err error) error {
 		return ErrServer
 	}
 	var nerr net.Error
-	if errors.As(err, &nerr) || errors.Is(err, net.ErrClosed) || isConnError(err) {
+	var verr *tls.CertificateVerificationError
+	var rerr2 tls.RecordHeaderError
+	if errors.As(err, &nerr) || errors.Is(err, net.ErrClosed) || errors.As(err, &verr) || errors.As(err, &rerr2) || isConnError(err) {
 		return ErrUnavailable
 	}
 	return nil

@@ -5,8 +5,11 @@ go 1.26.0
 replace github.com/sessionstore/sessionstore => ../..
 
 require (
-	github.com/redis/go-redis/v9 v9.23.0
-	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
+	github.com/redis/go-redis/v9 v9.23.0 // the client: one API for a server, Sentinel and Cluster, and the client apps already hold
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // session.Storage and the driver toolkit
+	github.com/sessionstore/sessionstore/internal/containertest v0.0.0-00010101000000-000000000000 // redistest runs its containers on the shared container core
+	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
 )
 
 require (
@@ -45,7 +48,6 @@ require (
 	github.com/power-devops/perfstat v0.0.0-20240221224432-82ca36839d55 // indirect
 	github.com/shirou/gopsutil/v4 v4.26.6 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/testcontainers/testcontainers-go v0.45.0 // indirect
 	github.com/tklauser/go-sysconf v0.4.0 // indirect
 	github.com/tklauser/numcpus v0.12.0 // indirect
@@ -61,7 +63,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/sessionstore/sessionstore/internal/containertest v0.0.0-00010101000000-000000000000
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )

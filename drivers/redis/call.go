@@ -15,28 +15,41 @@ import (
 // timeouts, still counted against PoolSize+Backlog, and its outcome is unknown, as that
 // of any call that times out. A result that arrives together with the cancellation wins.
 func (s *Storage) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	_, err := run(s, ctx, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}
+
+// run is do for a call with a result. The result travels with the error, so that a
+// caller that returned early never reads what the abandoned call writes.
+func run[T any](s *Storage, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
 	if err := s.enter(op); err != nil {
-		return err
+		return zero, err
 	}
 	if ctx.Done() == nil {
 		defer s.leave()
 		return fn(ctx)
 	}
-	done := make(chan error, 1)
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer s.leave()
-		done <- fn(ctx)
+		v, err := fn(ctx)
+		done <- result{v, err}
 	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
 		select {
-		case err := <-done:
-			return err
+		case r := <-done:
+			return r.v, r.err
 		default:
 		}
-		return fmt.Errorf("redis: %s: %w", op, ctx.Err())
+		return zero, fmt.Errorf("redis: %s: %w", op, ctx.Err())
 	}
 }
 

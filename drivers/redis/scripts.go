@@ -41,15 +41,58 @@ const maxScore = 253402300799
 //   - the index lives until its greatest score, counted from the caller's
 //     now like the session's own TTL: never shorter than a live entry (a
 //     short session never hides longer ones, unlike Lua's EXPIRE idx ttl),
-//     never longer than its last entry.
+//     never longer than its last entry; an index left without a live entry
+//     is deleted.
+//
+// It reads first and writes after, in an order where only the last write
+// can delete the index: while its slot migrates between Cluster nodes, a
+// script may touch a key only while the key exists on the node running it
+// (Redis sends a command for a missing key to the slot's new node, and a
+// script cannot follow: "Script attempted to access a non local key").
 var luaIndex = `
 local function index(k, now, nowms, add, score, gt, rem)
   local t = redis.call('TYPE', k)['ok']
   if t ~= 'zset' and t ~= 'none' then
     redis.call('UNLINK', k)
+    if add == '' then
+      return false
+    end
   end
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
-  redis.call('ZREMRANGEBYSCORE', k, '(` + strconv.FormatInt(maxScore, 10) + `', '+inf')
+  local prev = false
+  if rem ~= '' and t == 'zset' then
+    prev = redis.call('ZSCORE', k, rem)
+  end
+  -- The greatest live score once add is in and rem is out: the top three
+  -- live entries hold one that is neither add nor rem, if any is left.
+  local top = false
+  local n = tonumber(now)
+  if add ~= '' and tonumber(score) > n then
+    top = tonumber(score)
+    if gt == '1' and t == 'zset' then
+      local old = redis.call('ZSCORE', k, add)
+      if old and tonumber(old) > top then
+        top = tonumber(old)
+      end
+    end
+  end
+  if t == 'zset' then
+    local r = redis.call('ZRANGE', k, '` + strconv.FormatInt(maxScore, 10) + `', '(' .. now, 'BYSCORE', 'REV', 'LIMIT', 0, 3, 'WITHSCORES')
+    for i = 1, #r, 2 do
+      if r[i] ~= add and r[i] ~= rem then
+        local sc = tonumber(r[i + 1])
+        if not top or sc > top then
+          top = sc
+        end
+        break
+      end
+    end
+  end
+  if not top then
+    if t == 'zset' then
+      redis.call('UNLINK', k)
+    end
+    return prev
+  end
   if add ~= '' then
     if gt == '1' then
       redis.call('ZADD', k, 'GT', score, add)
@@ -57,21 +100,16 @@ local function index(k, now, nowms, add, score, gt, rem)
       redis.call('ZADD', k, score, add)
     end
   end
-  local prev = false
-  if rem ~= '' then
-    prev = redis.call('ZSCORE', k, rem)
-    if prev then
-      redis.call('ZREM', k, rem)
-    end
+  if prev then
+    redis.call('ZREM', k, rem)
   end
-  local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
-  if top[2] then
-    local ms = tonumber(top[2]) * 1000 - tonumber(nowms)
-    if ms < 1 then
-      ms = 1
-    end
-    redis.call('PEXPIRE', k, string.format('%d', math.ceil(ms)))
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', k, '(` + strconv.FormatInt(maxScore, 10) + `', '+inf')
+  local ms = top * 1000 - tonumber(nowms)
+  if ms < 1 then
+    ms = 1
   end
+  redis.call('PEXPIRE', k, string.format('%d', math.ceil(ms)))
   return prev
 end
 `

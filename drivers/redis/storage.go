@@ -147,16 +147,13 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: get: %w", err)
 	}
-	var v []byte
-	err = s.do(ctx, "get", func(ctx context.Context) error {
-		var err error
-		v, err = s.client.Get(ctx, p.Item()).Bytes()
-		return errorf(ctx, "get", err)
+	return run(s, ctx, "get", func(ctx context.Context) ([]byte, error) {
+		v, err := s.client.Get(ctx, p.Item()).Bytes()
+		if err != nil {
+			return nil, errorf(ctx, "get", err)
+		}
+		return v, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // Delete implements session.Storage. Deleting a missing key succeeds.
@@ -188,11 +185,7 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err != nil {
 		return nil, fmt.Errorf("redis: read metadata: %w", err)
 	}
-	var live map[string]time.Time
-	err = s.do(ctx, "read metadata", func(ctx context.Context) error {
-		var err error
-		live, err = s.readIndex(ctx, &p)
-		return err
+	return run(s, ctx, "read metadata", func(ctx context.Context) (map[string]time.Time, error) {
+		return s.readIndex(ctx, &p)
 	})
-	return live, err
 }

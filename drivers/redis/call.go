@@ -7,13 +7,18 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-// do runs one call of the Storage: admitted by enter, ended by leave. go-redis honours a
-// ctx deadline on the wire (ContextTimeoutEnabled) but not a cancellation: a read waits
-// for its reply or its ReadTimeout. So, when ctx can be cancelled, the call runs on a
-// goroutine of its own and do returns as soon as ctx is done (contract 2.14), with an
-// error wrapping ctx.Err(); the abandoned call ends in the background within its
-// timeouts, still counted against PoolSize+Backlog, and its outcome is unknown, as that
-// of any call that times out. A result that arrives together with the cancellation wins.
+// do runs one call of the Storage: admitted by enter, ended by leave.
+//
+// go-redis honours a ctx deadline on the wire (ContextTimeoutEnabled: every read and
+// write gets the earlier of the deadline and its timeout) and a cancellation while it
+// waits for a connection or dials, but not a cancellation during a read: that read waits
+// for its reply or its ReadTimeout. So by default a call whose ctx is cancelled returns
+// within one network timeout, with an error wrapping ctx.Err() (contract 2.14's bound).
+// With PromptCancel the call runs on a goroutine of its own when ctx can be cancelled,
+// and do returns as soon as ctx is done; the abandoned call ends in the background
+// within its timeouts, still counted against PoolSize+Backlog, and its outcome is
+// unknown, as that of any call that times out. A result that arrives together with the
+// cancellation wins. The goroutine costs throughput (BENCHMARKS.md), hence the option.
 func (s *Storage) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	_, err := run(s, ctx, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
 	return err
@@ -26,7 +31,7 @@ func run[T any](s *Storage, ctx context.Context, op string, fn func(ctx context.
 	if err := s.enter(op); err != nil {
 		return zero, err
 	}
-	if ctx.Done() == nil {
+	if !s.promptCancel || ctx.Done() == nil {
 		defer s.leave()
 		return fn(ctx)
 	}

@@ -163,6 +163,11 @@ type Config struct {
 	// to repeat). Zero means go-redis's default (3); -1 means none. Go
 	// addition.
 	MaxRetries int
+	// PromptCancel makes a call whose ctx is cancelled return at once. Without it, such
+	// a call returns within one network timeout (go-redis does not interrupt a read on
+	// cancellation; it does honour ctx deadlines, and cancellation while it waits for a
+	// connection). It costs a goroutine per call with a cancellable ctx. Go addition.
+	PromptCancel bool
 	// MaxValueSize is the largest value accepted, in bytes; a larger value
 	// is an error matching session.ErrTooLarge and nothing is sent. Default
 	// DefaultMaxValueSize. Go addition.

@@ -97,9 +97,13 @@
 // ConnectTimeout. PoolSize is go-redis's pool size (per node on a Cluster); the Storage
 // admits at most PoolSize+Backlog calls at once and refuses one more at once with
 // ErrPoolExhausted (go-redis bounds the connections but not the callers waiting for
-// one). A ctx deadline bounds every call on the wire; a cancelled ctx ends the call at
-// once (it then finishes in the background within its timeouts: go-redis does not
-// interrupt a read on cancellation).
+// one). A ctx deadline bounds every call on the wire (go-redis with ContextTimeoutEnabled
+// puts it on every read and write). A cancelled ctx ends a wait for a connection or a
+// dial at once, but go-redis does not interrupt a read on cancellation: such a call
+// returns within one network timeout (ReadTimeout) with an error wrapping ctx.Err(),
+// unless PromptCancel is set, which runs each call with a cancellable ctx on a goroutine
+// of its own and returns at once (the call ends in the background within its timeouts;
+// it costs throughput, see BENCHMARKS.md).
 //
 // # Errors
 //

@@ -24,6 +24,8 @@ type Storage struct {
 	planner     driver.Planner
 	endpoint    driver.Endpoint
 	cleanup     time.Duration // detached deadline of fail-closed cleanups
+	// promptCancel runs calls with a cancellable ctx on a goroutine of their own (see do).
+	promptCancel bool
 
 	// limit is PoolSize+Backlog: calls admitted at once (0: no limit).
 	limit    int64
@@ -70,6 +72,8 @@ func New(cfg Config) (*Storage, error) {
 		endpoint: driver.Endpoint{System: "redis", Address: set.endpointHost, Port: set.endpointPort},
 		cleanup:  set.cleanupTimeout(),
 		limit:    int64(set.poolSize + set.backlog),
+
+		promptCancel: cfg.PromptCancel,
 	}, nil
 }
 
@@ -94,6 +98,8 @@ func newFromClient(cfg Config, naming driver.Naming) (*Storage, error) {
 		planner:     driver.Planner{Naming: naming, MaxValueSize: maxValue},
 		endpoint:    driver.Endpoint{System: "redis"},
 		cleanup:     (*settings)(nil).cleanupTimeout(),
+
+		promptCancel: cfg.PromptCancel,
 	}
 	if n := clientPoolSize(cfg.Client); n > 0 {
 		s.limit = int64(n + backlog)

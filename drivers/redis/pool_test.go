@@ -96,7 +96,10 @@ func TestContextBoundsEveryCall(t *testing.T) {
 		"Set": func(ctx context.Context, s *redis.Storage) error {
 			return s.Set(ctx, "session", sessionKey(), []byte("v"), time.Hour, time.Now(), session.SetOptions{OldKey: sessionKey(), Metadata: md})
 		},
-		"Get": func(ctx context.Context, s *redis.Storage) error { _, err := s.Get(ctx, "session", sessionKey()); return err },
+		"Get": func(ctx context.Context, s *redis.Storage) error {
+			_, err := s.Get(ctx, "session", sessionKey())
+			return err
+		},
 		"Delete": func(ctx context.Context, s *redis.Storage) error {
 			return s.Delete(ctx, "session", sessionKey(), time.Now(), md)
 		},

@@ -15,7 +15,8 @@ import (
 
 // atomicSet stores p in one round trip.
 func (s *Storage) atomicSet(ctx context.Context, p *driver.SetPlan) error {
-	item := p.Item()
+	var buf [128]byte
+	item := string(p.AppendItem(buf[:0]))
 	ttl := time.Duration(ceilMillis(p.TTL)) * time.Millisecond
 	if p.Rotation.Key == "" && len(p.Metadata) == 0 {
 		return errorf(ctx, "set", s.client.Set(ctx, item, p.Value, ttl).Err())

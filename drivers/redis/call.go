@@ -7,7 +7,8 @@ import (
 	"github.com/sessionstore/sessionstore/session"
 )
 
-// do runs one call of the Storage: admitted by enter, ended by leave.
+// A call of the Storage is admitted by enter and ended by leave, and runs on the
+// caller's goroutine, or with PromptCancel on one of its own (async).
 //
 // go-redis honours a ctx deadline on the wire (ContextTimeoutEnabled: every read and
 // write gets the earlier of the deadline and its timeout) and a cancellation while it
@@ -15,26 +16,23 @@ import (
 // for its reply or its ReadTimeout. So by default a call whose ctx is cancelled returns
 // within one network timeout, with an error wrapping ctx.Err() (contract 2.14's bound).
 // With PromptCancel the call runs on a goroutine of its own when ctx can be cancelled,
-// and do returns as soon as ctx is done; the abandoned call ends in the background
-// within its timeouts, still counted against PoolSize+Backlog, and its outcome is
-// unknown, as that of any call that times out. A result that arrives together with the
-// cancellation wins. The goroutine costs throughput (BENCHMARKS.md), hence the option.
-func (s *Storage) do(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	_, err := run(s, ctx, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
-	return err
+// and returns as soon as ctx is done; the abandoned call ends in the background within
+// its timeouts, still counted against PoolSize+Backlog, and its outcome is unknown, as
+// that of any call that times out. A result that arrives together with the cancellation
+// wins. The goroutine costs throughput (BENCHMARKS.md), hence the option.
+//
+// The methods build no closure on the caller's path (async's copies the plan), so that
+// the common call allocates no more than go-redis does.
+
+// detach reports whether a call with ctx runs on a goroutine of its own.
+func (s *Storage) detach(ctx context.Context) bool {
+	return s.promptCancel && ctx.Done() != nil
 }
 
-// run is do for a call with a result. The result travels with the error, so that a
-// caller that returned early never reads what the abandoned call writes.
-func run[T any](s *Storage, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
-	var zero T
-	if err := s.enter(op); err != nil {
-		return zero, err
-	}
-	if !s.promptCancel || ctx.Done() == nil {
-		defer s.leave()
-		return fn(ctx)
-	}
+// async runs fn, a call admitted by enter, on a goroutine that ends it with leave, and
+// returns fn's result, or ctx's error as soon as ctx is done. The result travels with
+// the error, so a caller that returned early never reads what the abandoned call writes.
+func async[T any](s *Storage, ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
 	type result struct {
 		v   T
 		err error
@@ -54,6 +52,7 @@ func run[T any](s *Storage, ctx context.Context, op string, fn func(ctx context.
 			return r.v, r.err
 		default:
 		}
+		var zero T
 		return zero, fmt.Errorf("redis: %s: %w", op, ctx.Err())
 	}
 }

@@ -63,10 +63,12 @@ func (s *Storage) clusterSet(ctx context.Context, p *driver.SetPlan) error {
 			return errorf(ctx, "set", s.client.Set(ctx, item, p.Value, ttl).Err())
 		}
 		// Nothing is listed, so the order does not matter: both items in
-		// one pipeline.
+		// one pipeline. (The closure captures copies, not p, which would
+		// then escape on every call.)
+		value, old := p.Value, oldStep(p)
 		_, err := s.client.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
-			pipe.Set(ctx, item, p.Value, ttl)
-			s.oldKeyStep(ctx, pipe, p)
+			pipe.Set(ctx, item, value, ttl)
+			old.run(ctx, pipe)
 			return nil
 		})
 		return errorf(ctx, "set", err)
@@ -90,7 +92,7 @@ func (s *Storage) clusterSet(ctx context.Context, p *driver.SetPlan) error {
 	if p.Rotation.Key == "" {
 		return nil
 	}
-	if err := s.oldKeyStep(ctx, s.client, p).Err(); err != nil {
+	if err := oldStep(p).run(ctx, s.client).Err(); err != nil {
 		s.detached(ctx, func(ctx context.Context) { s.relist(ctx, ops, res, p.Rotation.Key, p.Now) })
 		return errorf(ctx, "set", err)
 	}
@@ -100,11 +102,21 @@ func (s *Storage) clusterSet(ctx context.Context, p *driver.SetPlan) error {
 // oldKeyStep ends the rotated-away key: at once with Remember, else at the
 // end of its grace period unless it ends sooner (never created, never
 // lengthened; a key without a TTL counts as living forever).
-func (s *Storage) oldKeyStep(ctx context.Context, c doer, p *driver.SetPlan) goredis.Cmder {
-	if p.Rotation.Remember {
-		return c.Unlink(ctx, p.OldItem())
+type oldKeyStep struct {
+	item     string
+	remember bool
+	staleMs  int64
+}
+
+func oldStep(p *driver.SetPlan) oldKeyStep {
+	return oldKeyStep{item: p.OldItem(), remember: p.Rotation.Remember, staleMs: staleMillis(p)}
+}
+
+func (o oldKeyStep) run(ctx context.Context, c doer) goredis.Cmder {
+	if o.remember {
+		return c.Unlink(ctx, o.item)
 	}
-	return c.Do(ctx, "pexpire", p.OldItem(), staleMillis(p), "lt")
+	return c.Do(ctx, "pexpire", o.item, o.staleMs, "lt")
 }
 
 // doer is what oldKeyStep needs of a client or a pipeline.

@@ -134,3 +134,24 @@ func TestACLAndDatabase(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "and not in database 0")
 }
+
+// TestSentinelReplicaRole: Role "replica" reads from the replica the Sentinels name;
+// Redis refuses its writes, a clear ErrUnavailable (READONLY).
+func TestSentinelReplicaRole(t *testing.T) {
+	requireShared(t)
+	ctx := t.Context()
+	prefix := uniquePrefix()
+	master := newStorage(t, redis.Config{Sentinels: sharedSentinel.Addrs, Master: sharedSentinel.Master, Prefix: prefix})
+	k := sessionKey()
+	require.NoError(t, master.Set(ctx, "session", k, []byte("v"), time.Hour, time.Now(), session.SetOptions{}))
+	primary := rawClient(t, goredis.NewClient(&goredis.Options{Addr: sharedSentinel.Primary.Addr}))
+	require.NoError(t, primary.Do(ctx, "wait", 1, 5000).Err())
+
+	replica := newStorage(t, redis.Config{Sentinels: sharedSentinel.Addrs, Master: sharedSentinel.Master, Role: "replica", Prefix: prefix})
+	v, err := replica.Get(ctx, "session", k)
+	require.NoError(t, err)
+	assert.Equal(t, "v", string(v))
+	err = replica.Set(ctx, "session", sessionKey(), []byte("v"), time.Hour, time.Now(), session.SetOptions{})
+	require.ErrorIs(t, err, redis.ErrUnavailable)
+	assert.Contains(t, err.Error(), "READONLY")
+}

@@ -138,12 +138,23 @@ func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl t
 	if p.Expiry > maxScore {
 		return fmt.Errorf("redis: set: %w", driver.Invalid("ttl", "ends after the year 9999"))
 	}
-	return s.do(ctx, "set", func(ctx context.Context) error {
-		if s.cluster {
-			return s.clusterSet(ctx, &p)
-		}
-		return s.atomicSet(ctx, &p)
-	})
+	if err := s.enter("set"); err != nil {
+		return err
+	}
+	if s.detach(ctx) {
+		q := p
+		_, err := async(s, ctx, "set", func(ctx context.Context) (struct{}, error) { return struct{}{}, s.set(ctx, &q) })
+		return err
+	}
+	defer s.leave()
+	return s.set(ctx, &p)
+}
+
+func (s *Storage) set(ctx context.Context, p *driver.SetPlan) error {
+	if s.cluster {
+		return s.clusterSet(ctx, p)
+	}
+	return s.atomicSet(ctx, p)
 }
 
 // Get implements session.Storage: one GET. A missing key matches
@@ -153,13 +164,24 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: get: %w", err)
 	}
-	return run(s, ctx, "get", func(ctx context.Context) ([]byte, error) {
-		v, err := s.client.Get(ctx, p.Item()).Bytes()
-		if err != nil {
-			return nil, errorf(ctx, "get", err)
-		}
-		return v, nil
-	})
+	if err := s.enter("get"); err != nil {
+		return nil, err
+	}
+	if s.detach(ctx) {
+		q := p
+		return async(s, ctx, "get", func(ctx context.Context) ([]byte, error) { return s.get(ctx, &q) })
+	}
+	defer s.leave()
+	return s.get(ctx, &p)
+}
+
+func (s *Storage) get(ctx context.Context, p *driver.GetPlan) ([]byte, error) {
+	var buf [128]byte
+	v, err := s.client.Get(ctx, string(p.AppendItem(buf[:0]))).Bytes()
+	if err != nil {
+		return nil, errorf(ctx, "get", err)
+	}
+	return v, nil
 }
 
 // Delete implements session.Storage. Deleting a missing key succeeds.
@@ -168,15 +190,26 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 	if err != nil {
 		return fmt.Errorf("redis: delete: %w", err)
 	}
-	return s.do(ctx, "delete", func(ctx context.Context) error {
-		switch {
-		case len(p.Metadata) == 0:
-			return errorf(ctx, "delete", s.client.Unlink(ctx, p.Item()).Err())
-		case s.cluster:
-			return s.clusterDelete(ctx, &p)
-		}
-		return s.atomicDelete(ctx, &p)
-	})
+	if err := s.enter("delete"); err != nil {
+		return err
+	}
+	if s.detach(ctx) {
+		q := p
+		_, err := async(s, ctx, "delete", func(ctx context.Context) (struct{}, error) { return struct{}{}, s.delete(ctx, &q) })
+		return err
+	}
+	defer s.leave()
+	return s.delete(ctx, &p)
+}
+
+func (s *Storage) delete(ctx context.Context, p *driver.DeletePlan) error {
+	switch {
+	case len(p.Metadata) == 0:
+		return errorf(ctx, "delete", s.client.Unlink(ctx, p.Item()).Err())
+	case s.cluster:
+		return s.clusterDelete(ctx, p)
+	}
+	return s.atomicDelete(ctx, p)
 }
 
 // ReadMetadata implements session.Storage: one ZRANGE of the entries whose
@@ -191,7 +224,13 @@ func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject stri
 	if err != nil {
 		return nil, fmt.Errorf("redis: read metadata: %w", err)
 	}
-	return run(s, ctx, "read metadata", func(ctx context.Context) (map[string]time.Time, error) {
-		return s.readIndex(ctx, &p)
-	})
+	if err := s.enter("read metadata"); err != nil {
+		return nil, err
+	}
+	if s.detach(ctx) {
+		q := p
+		return async(s, ctx, "read metadata", func(ctx context.Context) (map[string]time.Time, error) { return s.readIndex(ctx, &q) })
+	}
+	defer s.leave()
+	return s.readIndex(ctx, &p)
 }

@@ -1,6 +1,8 @@
 // Package bench compares sessionstore's drivers with the Go libraries people
 // choose between: alexedwards/scs (memstore), gofiber/storage (memory),
-// philippgille/gokv (memcached) and plain bradfitz/gomemcache as the floor.
+// philippgille/gokv (memcached), and with two floors: a plain map that
+// copies values ("mapcopy", the least a copying memory store can do) and
+// plain bradfitz/gomemcache.
 //
 // It is a separate Go module so that the library itself never depends on
 // its peers. Everything lives in testing.B benchmarks and three small tools:

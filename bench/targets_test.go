@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ type target struct {
 var targets = []target{
 	{name: "scs", open: openSCS},
 	{name: "fiber", open: openFiber},
+	{name: "mapcopy", open: openMapCopy},
 	{name: "gomemcache", memcached: true, open: openGomemcache},
 	{name: "gokv", memcached: true, open: openGokv},
 }
@@ -113,6 +115,39 @@ func (k fiberKV) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (k fiberKV) Close() error { return k.s.Close() }
+
+// --- a plain map that copies, the memory floor -------------------------------
+
+// mapCopyKV is the least a store that copies values can do: one map behind
+// one RWMutex, the value copied in on Set and out on Get, no expiry. scs
+// hands out its own slice, so beating it says little about copying stores;
+// this row is the floor for them, as gomemcache is for memcached clients.
+type mapCopyKV struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+func openMapCopy(testing.TB, string) kv { return &mapCopyKV{m: map[string][]byte{}} }
+
+func (k *mapCopyKV) Set(_ context.Context, key string, v []byte) error {
+	v = slices.Clone(v)
+	k.mu.Lock()
+	k.m[key] = v
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *mapCopyKV) Get(_ context.Context, key string) ([]byte, error) {
+	k.mu.RLock()
+	v, ok := k.m[key]
+	k.mu.RUnlock()
+	if !ok {
+		return nil, errMiss
+	}
+	return slices.Clone(v), nil
+}
+
+func (k *mapCopyKV) Close() error { return nil }
 
 // --- bradfitz/gomemcache, the floor -----------------------------------------
 

@@ -127,6 +127,7 @@ func (constStore) Delete(context.Context, string, string, time.Time, []session.P
 func (constStore) ReadMetadata(context.Context, string, string, string, time.Time) (map[string]time.Time, error) {
 	return nil, nil
 }
+func (constStore) Close() error { return nil }
 
 // BenchmarkGetOverhead is the wrapper's own cost per Get, over a Storage
 // that does nothing: the absolute overhead a real driver's Get pays.

@@ -25,12 +25,11 @@ func ExampleNew() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
 	defer func() { _ = tp.Shutdown(ctx) }()
 
-	driver := memory.New()
-	defer func() { _ = driver.Close() }()
-	store := tracing.New(driver,
+	store := tracing.New(memory.New(),
 		tracing.WithTracerProvider(tp),
 		tracing.WithSystem("memory"), // the memory driver does not report one
 	)
+	defer func() { _ = store.Close() }() // closes the memory driver
 
 	now := time.Now()
 	alice := []session.Pair{{Audience: "web", Subject: "alice"}}
@@ -72,13 +71,12 @@ func ExampleWithMeterProvider() {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer func() { _ = mp.Shutdown(ctx) }()
 
-	driver := memory.New()
-	defer func() { _ = driver.Close() }()
-	store := tracing.New(driver,
+	store := tracing.New(memory.New(),
 		tracing.WithMeterProvider(mp),
 		tracing.WithSystem("memory"),
 		tracing.WithAttributes(attribute.String("deployment.environment.name", "prod")),
 	)
+	defer func() { _ = store.Close() }()
 	_, _ = store.Get(ctx, "session", "k-secret")
 	_, _ = store.Get(ctx, "session", "")
 

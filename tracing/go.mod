@@ -3,17 +3,17 @@ module github.com/sessionstore/sessionstore/tracing
 go 1.26.0
 
 require (
-	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
-	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
-	go.opentelemetry.io/otel v1.47.0
-	go.opentelemetry.io/otel/metric v1.47.0
-	go.opentelemetry.io/otel/sdk v1.47.0
-	go.opentelemetry.io/otel/sdk/metric v1.47.0
-	go.opentelemetry.io/otel/trace v1.47.0
-	go.uber.org/goleak v1.3.0
-	golang.org/x/sys v0.49.0
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c // tests only: raw reads and torn writes of the traced memcached's index items
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // the session API wrapped, the driver toolkit's Endpoint; tests: conformance, memory and mapdriver
+	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // tests only: conformance of the traced memcached driver
+	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	go.opentelemetry.io/otel v1.47.0 // global providers, error handler, semantic conventions (semconv, dbconv)
+	go.opentelemetry.io/otel/metric v1.47.0 // the db.client.operation.duration histogram
+	go.opentelemetry.io/otel/sdk v1.47.0 // tests only: recording spans
+	go.opentelemetry.io/otel/sdk/metric v1.47.0 // tests only: recording metrics
+	go.opentelemetry.io/otel/trace v1.47.0 // spans; the noop provider that switches tracing off
+	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
+	golang.org/x/sys v0.49.0 // benchmarks only: per-thread CPU time (cpu-ns/op)
 )
 
 require (
@@ -51,6 +51,7 @@ require (
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/power-devops/perfstat v0.0.0-20240221224432-82ca36839d55 // indirect
+	github.com/sessionstore/sessionstore/internal/containertest v0.0.0-00010101000000-000000000000 // indirect
 	github.com/shirou/gopsutil/v4 v4.26.6 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/testcontainers/testcontainers-go v0.45.0 // indirect
@@ -67,3 +68,5 @@ require (
 replace github.com/sessionstore/sessionstore => ..
 
 replace github.com/sessionstore/sessionstore/drivers/memcached => ../drivers/memcached
+
+replace github.com/sessionstore/sessionstore/internal/containertest => ../internal/containertest

@@ -3,16 +3,18 @@ module github.com/sessionstore/sessionstore/cmd/sessiondemo
 go 1.26.0
 
 require (
-	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000
-	github.com/sessionstore/sessionstore/tracing v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
-	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.69.0
-	go.opentelemetry.io/otel v1.47.0
-	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0
-	go.opentelemetry.io/otel/sdk v1.47.0
-	go.opentelemetry.io/otel/trace v1.47.0
-	go.uber.org/goleak v1.3.0
+	github.com/chromedp/cdproto v0.159.0 // tests only: the DevTools protocol's types (cookies, network and console events) the browser test reads
+	github.com/chromedp/chromedp v0.23.0 // tests only: drives Chromium in the browser end-to-end test; never in what library users download
+	github.com/sessionstore/sessionstore v0.0.0-00010101000000-000000000000 // the session API, the memory driver, the manual clock of the walkthrough
+	github.com/sessionstore/sessionstore/drivers/memcached v0.0.0-00010101000000-000000000000 // -store memcached; tests: memcached containers
+	github.com/sessionstore/sessionstore/tracing v0.0.0-00010101000000-000000000000 // -trace: a span per storage call
+	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.69.0 // -trace: a server span per request, the storage spans' parent
+	go.opentelemetry.io/otel v1.47.0 // -trace: the service.name attribute
+	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0 // -trace: spans printed to stdout
+	go.opentelemetry.io/otel/sdk v1.47.0 // -trace: the tracer provider and its resource
+	go.opentelemetry.io/otel/trace v1.47.0 // -trace: the TracerProvider interface
+	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
 )
 
 require (
@@ -32,6 +34,7 @@ require (
 	github.com/docker/go-units v0.5.0 // indirect
 	github.com/ebitengine/purego v0.10.1 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
@@ -51,6 +54,7 @@ require (
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/power-devops/perfstat v0.0.0-20240221224432-82ca36839d55 // indirect
+	github.com/sessionstore/sessionstore/internal/containertest v0.0.0-00010101000000-000000000000 // indirect
 	github.com/shirou/gopsutil/v4 v4.26.6 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/testcontainers/testcontainers-go v0.45.0 // indirect
@@ -70,3 +74,5 @@ replace github.com/sessionstore/sessionstore => ../..
 replace github.com/sessionstore/sessionstore/drivers/memcached => ../../drivers/memcached
 
 replace github.com/sessionstore/sessionstore/tracing => ../../tracing
+
+replace github.com/sessionstore/sessionstore/internal/containertest => ../../internal/containertest

@@ -26,7 +26,6 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -38,9 +37,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sessionstore/sessionstore/cmd/sessiondemo/internal/app"
-	"github.com/sessionstore/sessionstore/drivers/memcached"
-	"github.com/sessionstore/sessionstore/drivers/memory"
-	"github.com/sessionstore/sessionstore/session"
 	"github.com/sessionstore/sessionstore/tracing"
 )
 
@@ -146,34 +142,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-func openStore(o options) (session.Storage, func() error, error) {
-	switch o.store {
-	case "memory":
-		s := memory.New()
-		return s, s.Close, nil
-	case "memcached":
-		cfg := memcached.Config{Prefix: "sessiondemo"}
-		for srv := range strings.SplitSeq(o.servers, ",") {
-			if srv = strings.TrimSpace(srv); srv != "" {
-				cfg.Servers = append(cfg.Servers, srv)
-			}
-		}
-		s, err := memcached.New(cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, s.Close, nil
-	}
-	return nil, nil, fmt.Errorf("unknown -store %q: want memory or memcached", o.store)
-}
-
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	store, closeStore, err := openStore(o)
+	driver, err := openStore(o)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closeStore()) }()
+	defer func() { err = errors.Join(err, driver.Close()) }()
+	store := driver
 
 	var tp trace.TracerProvider
 	if o.trace {
@@ -192,7 +168,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 			defer cancel()
 			err = errors.Join(err, sdk.Shutdown(sctx))
 		}()
-		store = tracing.New(store, tracing.WithTracerProvider(tp))
+		// The wrapper's Close would close the driver too; the deferred
+		// driver.Close above does it once.
+		store = tracing.New(driver, tracing.WithTracerProvider(tp))
 	}
 
 	a, err := app.New(app.Config{

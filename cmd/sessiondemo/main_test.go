@@ -17,8 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-
-	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -183,17 +181,6 @@ func TestServeMemoryWithTracing(t *testing.T) {
 	assert.Contains(t, spans, `"Value":"sessiondemo"`)
 	assert.NotContains(t, spans, id, "no session id in a span")
 	assert.NotContains(t, strings.TrimPrefix(spans, banner), "alice", "no subject in a span (the banner's curl line has one)")
-}
-
-func TestServeMemcached(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a memcached container")
-	}
-	srv := memcachedtest.Start(t)
-	base, _, stop := serveInBackground(t, []string{"-addr", "127.0.0.1:0", "-store", "memcached"},
-		map[string]string{"SESSIONDEMO_MEMCACHED_SERVERS": srv.Addr})
-	loginAndList(t, base)
-	assert.Equal(t, 0, stop())
 }
 
 func TestURLForUnspecifiedHost(t *testing.T) {

@@ -68,7 +68,7 @@ func BenchmarkRotate(b *testing.B) {
 	s := benchStorage(b)
 	ctx := b.Context()
 	v := make([]byte, 512)
-	md := []session.Pair{{Audience: "ZGVmYXVsdA", Subject: "am9obg"}}
+	md := []session.Pair{{Audience: "default", Subject: "john"}}
 	before := s.RoundTrips()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

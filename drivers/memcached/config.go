@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ const (
 // Config configures a Storage. The zero value talks to 127.0.0.1:11211 in
 // clear text with the defaults above. Each field names the lua-resty-session
 // option (memcached_*) it maps to.
+//
+// Storages that name the same Pool share its connections and must agree on
+// every field but the ones that only shape this Storage's items: Prefix,
+// Suffix, HashSubject and MaxValueSize.
 type Config struct {
 	// Prefix is prepended to every key as "Prefix:" (memcached_prefix).
 	// Empty means none.
@@ -40,6 +45,11 @@ type Config struct {
 	// Suffix is appended to every key as ":Suffix" (memcached_suffix).
 	// Empty means none.
 	Suffix string
+	// HashSubject names index items by a hash of the subject instead of the
+	// subject (lua-resty-session's hash_subject): base64url of the first 16
+	// bytes of its SHA-256, so that user ids never reach memcached in clear.
+	// Services sharing indexes must agree on it. Go addition.
+	HashSubject bool
 
 	// Host is the server's host name or IP address (memcached_host).
 	// Default DefaultHost. It is resolved when a connection is made, never
@@ -73,9 +83,8 @@ type Config struct {
 	KeepaliveTimeout time.Duration
 
 	// Pool names a connection pool (memcached_pool). Storages created with
-	// the same non-empty Pool share one pool, which must then be configured
-	// identically (same servers, timeouts, pool sizes and TLS settings).
-	// Empty means a pool of this Storage's own.
+	// the same non-empty Pool share one pool (see Config). Empty means a
+	// pool of this Storage's own.
 	Pool string
 	// PoolSize is the largest number of connections open to one server at a
 	// time (memcached_pool_size). Default DefaultPoolSize.
@@ -104,10 +113,19 @@ type Config struct {
 	Certificates []tls.Certificate
 
 	// MaxValueSize is the largest value accepted, in bytes; a larger value
-	// is an error matching session.ErrTooLarge and nothing is sent. Set it
-	// to match the servers' -I item size. Default DefaultMaxValueSize. Go
-	// addition.
+	// is an error matching session.ErrTooLarge and nothing is sent. The
+	// driver also learns each server's own item size limit and refuses a
+	// value over it the same way, so this is a further cap. Default
+	// DefaultMaxValueSize. Go addition.
 	MaxValueSize int
+}
+
+// ownFields clears the fields that shape one Storage's items only, leaving
+// what Storages sharing a pool must agree on. A new Config field is shared
+// unless it is cleared here.
+func (c Config) ownFields() Config {
+	c.Prefix, c.Suffix, c.HashSubject, c.MaxValueSize = "", "", false, 0
+	return c
 }
 
 // ErrConfig reports an invalid Config; every error New returns for one
@@ -116,6 +134,143 @@ var ErrConfig = errors.New("memcached: invalid configuration")
 
 func configError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+}
+
+// settings is a validated Config: the Config itself with its defaults
+// applied and its server fields folded into Servers (so that two ways of
+// naming one server compare equal), plus what is derived from it. Code
+// reads the Config's fields from here; nothing is copied field by field.
+type settings struct {
+	Config
+	servers []*server
+	tls     *tls.Config // nil without SSL
+}
+
+// sharesPoolWith reports whether s may use a pool built for o.
+func (s *settings) sharesPoolWith(o *settings) bool {
+	return reflect.DeepEqual(s.ownFields(), o.ownFields())
+}
+
+func (c Config) settings() (*settings, error) {
+	s := &settings{Config: c}
+	if err := s.applyDefaults(); err != nil {
+		return nil, err
+	}
+	if err := s.parseServers(); err != nil {
+		return nil, err
+	}
+	if err := s.buildTLS(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *settings) applyDefaults() error {
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"ConnectTimeout", &s.ConnectTimeout, DefaultConnectTimeout},
+		{"SendTimeout", &s.SendTimeout, DefaultSendTimeout},
+		{"ReadTimeout", &s.ReadTimeout, DefaultReadTimeout},
+		{"KeepaliveTimeout", &s.KeepaliveTimeout, DefaultKeepaliveTimeout},
+	} {
+		if *d.v < 0 {
+			return configError("%s must not be negative", d.name)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"PoolSize", &s.PoolSize, DefaultPoolSize},
+		{"Backlog", &s.Backlog, DefaultBacklog},
+		{"MaxValueSize", &s.MaxValueSize, DefaultMaxValueSize},
+	} {
+		if *n.v < 0 {
+			return configError("%s must not be negative", n.name)
+		}
+		if *n.v == 0 {
+			*n.v = n.def
+		}
+	}
+	return nil
+}
+
+// parseServers checks Host, Port, Socket and Servers and leaves the result
+// in Servers only, canonical ("network address" per server).
+func (s *settings) parseServers() error {
+	if s.Port < 0 || s.Port > 65535 {
+		return configError("Port must be between 0 and 65535")
+	}
+	switch {
+	case len(s.Servers) > 0:
+		if s.Socket != "" {
+			return configError("Socket and Servers are mutually exclusive")
+		}
+		if s.Host != "" || s.Port != 0 {
+			return configError("Host/Port and Servers are mutually exclusive")
+		}
+		seen := make(map[string]bool, len(s.Servers))
+		for i, addr := range s.Servers {
+			srv, err := parseServer(addr)
+			if err != nil {
+				return configError("Servers[%d]: %v", i, err)
+			}
+			if seen[srv.address] {
+				return configError("Servers[%d]: listed twice", i)
+			}
+			seen[srv.address] = true
+			s.servers = append(s.servers, srv)
+		}
+	case s.Socket != "":
+		path := strings.TrimPrefix(s.Socket, "unix:")
+		if path == "" {
+			return configError("Socket: empty path")
+		}
+		s.servers = []*server{{network: "unix", address: path, host: path}}
+	default:
+		host, port := s.Host, s.Port
+		if host == "" {
+			host = DefaultHost
+		}
+		if port == 0 {
+			port = DefaultPort
+		}
+		srv, err := parseServer(net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)))
+		if err != nil {
+			return configError("Host: %v", err)
+		}
+		s.servers = []*server{srv}
+	}
+	s.Host, s.Port, s.Socket = "", 0, ""
+	s.Servers = make([]string, len(s.servers))
+	for i, srv := range s.servers {
+		s.Servers[i] = srv.network + " " + srv.address
+	}
+	return nil
+}
+
+func (s *settings) buildTLS() error {
+	if !s.SSL {
+		if s.SSLInsecureSkipVerify || s.ServerName != "" || s.RootCAs != nil || len(s.Certificates) > 0 {
+			return configError("SSLInsecureSkipVerify, ServerName, RootCAs and Certificates require SSL")
+		}
+		return nil
+	}
+	s.tls = &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         s.ServerName,
+		RootCAs:            s.RootCAs,
+		Certificates:       s.Certificates,
+		InsecureSkipVerify: s.SSLInsecureSkipVerify, //nolint:gosec // explicit opt-out, documented
+	}
+	return nil
 }
 
 // server is one parsed server address. It implements net.Addr without
@@ -129,127 +284,6 @@ type server struct {
 
 func (s *server) Network() string { return s.network }
 func (s *server) String() string  { return s.address }
-
-// settings is a validated Config with its defaults applied.
-type settings struct {
-	naming           Config // only Prefix and Suffix are used
-	servers          []*server
-	connectTimeout   time.Duration
-	sendTimeout      time.Duration
-	readTimeout      time.Duration
-	keepaliveTimeout time.Duration
-	pool             string
-	poolSize         int
-	backlog          int
-	tls              *tls.Config // nil without SSL
-	maxValueSize     int
-}
-
-func (c *Config) settings() (*settings, error) {
-	s := &settings{
-		connectTimeout:   c.ConnectTimeout,
-		sendTimeout:      c.SendTimeout,
-		readTimeout:      c.ReadTimeout,
-		keepaliveTimeout: c.KeepaliveTimeout,
-		pool:             c.Pool,
-		poolSize:         c.PoolSize,
-		backlog:          c.Backlog,
-		maxValueSize:     c.MaxValueSize,
-	}
-	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"ConnectTimeout", &s.connectTimeout, DefaultConnectTimeout},
-		{"SendTimeout", &s.sendTimeout, DefaultSendTimeout},
-		{"ReadTimeout", &s.readTimeout, DefaultReadTimeout},
-		{"KeepaliveTimeout", &s.keepaliveTimeout, DefaultKeepaliveTimeout},
-	} {
-		if *d.v < 0 {
-			return nil, configError("%s must not be negative", d.name)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
-	}
-	for _, n := range []struct {
-		name string
-		v    *int
-		def  int
-	}{
-		{"PoolSize", &s.poolSize, DefaultPoolSize},
-		{"Backlog", &s.backlog, DefaultBacklog},
-		{"MaxValueSize", &s.maxValueSize, DefaultMaxValueSize},
-	} {
-		if *n.v < 0 {
-			return nil, configError("%s must not be negative", n.name)
-		}
-		if *n.v == 0 {
-			*n.v = n.def
-		}
-	}
-	if c.Port < 0 || c.Port > 65535 {
-		return nil, configError("Port must be between 0 and 65535")
-	}
-
-	switch {
-	case len(c.Servers) > 0:
-		if c.Socket != "" {
-			return nil, configError("Socket and Servers are mutually exclusive")
-		}
-		if c.Host != "" || c.Port != 0 {
-			return nil, configError("Host/Port and Servers are mutually exclusive")
-		}
-		seen := make(map[string]bool, len(c.Servers))
-		for i, addr := range c.Servers {
-			srv, err := parseServer(addr)
-			if err != nil {
-				return nil, configError("Servers[%d]: %v", i, err)
-			}
-			if seen[srv.address] {
-				return nil, configError("Servers[%d]: listed twice", i)
-			}
-			seen[srv.address] = true
-			s.servers = append(s.servers, srv)
-		}
-	case c.Socket != "":
-		path := strings.TrimPrefix(c.Socket, "unix:")
-		if path == "" {
-			return nil, configError("Socket: empty path")
-		}
-		s.servers = []*server{{network: "unix", address: path, host: path}}
-	default:
-		host, port := c.Host, c.Port
-		if host == "" {
-			host = DefaultHost
-		}
-		if port == 0 {
-			port = DefaultPort
-		}
-		srv, err := parseServer(net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)))
-		if err != nil {
-			return nil, configError("Host: %v", err)
-		}
-		s.servers = []*server{srv}
-	}
-
-	if !c.SSL {
-		if c.SSLInsecureSkipVerify || c.ServerName != "" || c.RootCAs != nil || len(c.Certificates) > 0 {
-			return nil, configError("SSLInsecureSkipVerify, ServerName, RootCAs and Certificates require SSL")
-		}
-	} else {
-		s.tls = &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			ServerName:         c.ServerName,
-			RootCAs:            c.RootCAs,
-			Certificates:       c.Certificates,
-			InsecureSkipVerify: c.SSLInsecureSkipVerify, //nolint:gosec // explicit opt-out, documented
-		}
-	}
-	s.naming.Prefix, s.naming.Suffix = c.Prefix, c.Suffix
-	return s, nil
-}
 
 // parseServer parses "host:port", "[v6]:port", "/path" or "unix:/path"
 // without resolving the host.
@@ -278,38 +312,4 @@ func parseServer(addr string) (*server, error) {
 		return nil, errors.New("port must be a number between 1 and 65535")
 	}
 	return &server{network: "tcp", address: net.JoinHostPort(host, portStr), host: host, port: port}, nil
-}
-
-// poolKey is what two Storages sharing a named pool must agree on.
-type poolKey struct {
-	servers                        string
-	connect, send, read, keepalive time.Duration
-	poolSize, backlog              int
-	ssl, insecure                  bool
-	serverName                     string
-	rootCAs                        *x509.CertPool
-	certs                          *tls.Certificate
-	nCerts                         int
-}
-
-func (s *settings) poolKey() poolKey {
-	k := poolKey{
-		connect: s.connectTimeout, send: s.sendTimeout, read: s.readTimeout, keepalive: s.keepaliveTimeout,
-		poolSize: s.poolSize, backlog: s.backlog,
-	}
-	var b strings.Builder
-	for _, srv := range s.servers {
-		b.WriteString(srv.network)
-		b.WriteByte(' ')
-		b.WriteString(srv.address)
-		b.WriteByte('\n')
-	}
-	k.servers = b.String()
-	if s.tls != nil {
-		k.ssl, k.insecure, k.serverName, k.rootCAs = true, s.tls.InsecureSkipVerify, s.tls.ServerName, s.tls.RootCAs
-		if n := len(s.tls.Certificates); n > 0 {
-			k.certs, k.nCerts = &s.tls.Certificates[0], n
-		}
-	}
-	return k
 }

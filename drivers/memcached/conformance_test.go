@@ -2,11 +2,9 @@ package memcached_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
-
-	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/sessionstore/sessionstore/conformance"
 	"github.com/sessionstore/sessionstore/drivers/memcached"
@@ -14,9 +12,14 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	addr := sharedServer(t)
-	raw := rawClient(addr)
-	t.Cleanup(func() { _ = raw.Close() })
+	mc := raw(t, sharedServer(t))
+	indexKey := func(s session.Storage, name, audience, subject string) (string, error) {
+		ms, ok := s.(*memcached.Storage)
+		if !ok {
+			return "", fmt.Errorf("not a *memcached.Storage: %T", s)
+		}
+		return ms.WireIndexKey(name, audience, subject), nil
+	}
 	conformance.Run(t, conformance.Harness{
 		NewStorage: func(t *testing.T, _ func() time.Time) session.Storage {
 			return newShared(t, memcached.Config{})
@@ -26,15 +29,25 @@ func TestConformance(t *testing.T) {
 			MaxValueSize:   memcached.DefaultMaxValueSize,
 			StaleMayExtend: true,
 			IndexSize: func(_ context.Context, s session.Storage, name, audience, subject string) (int, error) {
-				it, err := raw.Get(s.(*memcached.Storage).WireIndexKey(name, audience, subject))
-				if errors.Is(err, memcache.ErrCacheMiss) {
-					return 0, nil
-				}
+				ik, err := indexKey(s, name, audience, subject)
 				if err != nil {
 					return 0, err
 				}
-				return len(it.Value), nil
+				item, _ := mc.Get(ik)
+				return len(item), nil
 			},
+		},
+		// A torn write of another writer: bytes no parser reads, without
+		// a closing ';'.
+		DamageIndex: func(_ context.Context, s session.Storage, name, audience, subject string) error {
+			ik, err := indexKey(s, name, audience, subject)
+			if err != nil {
+				return err
+			}
+			if answer := mc.Append(ik, []byte("\xff\xfetorn:EP9")); answer != "STORED" {
+				return fmt.Errorf("append to the index: %s", answer)
+			}
+			return nil
 		},
 	})
 }

@@ -29,13 +29,13 @@ func ExampleNew() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	now := time.Now()
-	md := []session.Pair{{Audience: "ZGVmYXVsdA", Subject: "am9obg"}}
+	md := []session.Pair{{Audience: "default", Subject: "john"}}
 	oldKey, newKey := "kQ3X…43 characters…", "p9Zs…43 characters…"
 	if err := store.Set(ctx, "session", newKey, []byte(`["…"]`), time.Hour, now,
 		session.SetOptions{OldKey: oldKey, StaleTTL: 10 * time.Second, Metadata: md}); err != nil {
 		log.Print(err)
 	}
-	live, err := store.ReadMetadata(ctx, "session", "ZGVmYXVsdA", "am9obg", now)
+	live, err := store.ReadMetadata(ctx, "session", "default", "john", now)
 	if err != nil {
 		log.Print(err)
 	}

@@ -1,7 +1,6 @@
 package memcached_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -107,46 +105,12 @@ func newShared(t testing.TB, cfg memcached.Config) *memcached.Storage {
 	return s
 }
 
-// rawClient is a plain gomemcache client, to look at what the driver stored.
-func rawClient(addr string) *memcache.Client {
-	c := memcache.New(addr)
-	c.Timeout = 2 * time.Second
-	return c
-}
-
 // sessionKey returns a fresh 43-character base64url key, as
 // lua-resty-session makes them.
 func sessionKey() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return b64.EncodeToString(b[:])
-}
-
-// serverStats reads memcached's "stats" over a raw connection.
-func serverStats(t testing.TB, network, addr string) map[string]int64 {
-	t.Helper()
-	c, err := net.DialTimeout(network, addr, 2*time.Second)
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetDeadline(time.Now().Add(2*time.Second)))
-	_, err = c.Write([]byte("stats\r\n"))
-	require.NoError(t, err)
-	out := map[string]int64{}
-	r := bufio.NewReader(c)
-	for {
-		line, err := r.ReadString('\n')
-		require.NoError(t, err)
-		line = strings.TrimSpace(line)
-		if line == "END" {
-			return out
-		}
-		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == "STAT" {
-			if v, err := strconv.ParseInt(f[2], 10, 64); err == nil {
-				out[f[1]] = v
-			}
-		}
-	}
 }
 
 // localMemcached runs the memcached binary on this machine (for TLS, unix

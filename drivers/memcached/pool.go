@@ -20,20 +20,20 @@ var ErrPoolExhausted = errors.New("memcached: connection pool exhausted")
 // pool is the connections to a set of servers, with the mechanisms
 // gomemcache lacks built around it: a dialer with a connect timeout, TLS and
 // unix sockets; conns with separate send and read timeouts, an idle limit
-// and deadlines capped by the caller's context; and per server a fixed set
-// of PoolSize lanes with a bounded queue of callers waiting for one.
+// and deadlines capped by the caller's context (conn.go); and per server a
+// fixed set of PoolSize lanes with a bounded queue of callers waiting for
+// one. It also keeps what it learned of each server's item size limit.
 //
 // A lane is a gomemcache client bound to one server that holds at most one
 // connection and is used by one call at a time. Owning the connection is
 // what lets a call give it the caller's deadline and interrupt it when the
 // caller's context is cancelled, which gomemcache's own shared pool cannot.
 type pool struct {
-	name     string
-	key      poolKey
+	set      *settings
 	refs     int // guarded by registryMu
 	selector *ketama
-	slots    map[string]*slots // by server address; read-only after newPool
-	set      *settings
+	slots    map[*server]*slots // read-only after newPool
+	limits   itemLimits
 }
 
 var (
@@ -44,33 +44,33 @@ var (
 // acquirePool returns the pool for s: the shared one of that name, or a new
 // one. Release it with releasePool.
 func acquirePool(s *settings) (*pool, error) {
-	if s.pool == "" {
+	if s.Pool == "" {
 		return newPool(s), nil
 	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	if p, ok := registry[s.pool]; ok {
-		if p.key != s.poolKey() {
-			return nil, configError("Pool %q is already in use with a different configuration", s.pool)
+	if p, ok := registry[s.Pool]; ok {
+		if !s.sharesPoolWith(p.set) {
+			return nil, configError("Pool %q is already in use with a different configuration", s.Pool)
 		}
 		p.refs++
 		return p, nil
 	}
 	p := newPool(s)
 	p.refs = 1
-	registry[s.pool] = p
+	registry[s.Pool] = p
 	return p, nil
 }
 
 // releasePool drops one reference and closes the pool's connections with
 // the last one. The caller has no call in flight.
 func releasePool(p *pool) error {
-	if p.name != "" {
+	if p.set.Pool != "" {
 		registryMu.Lock()
 		p.refs--
 		last := p.refs == 0
 		if last {
-			delete(registry, p.name)
+			delete(registry, p.set.Pool)
 		}
 		registryMu.Unlock()
 		if !last {
@@ -92,10 +92,11 @@ func releasePool(p *pool) error {
 }
 
 func newPool(s *settings) *pool {
-	p := &pool{name: s.pool, key: s.poolKey(), selector: newKetama(s.servers), slots: map[string]*slots{}, set: s}
+	p := &pool{set: s, selector: newKetama(s.servers), slots: map[*server]*slots{}}
+	p.limits.learn = p.learnItemSizeMax
 	for _, srv := range s.servers {
-		sl := &slots{backlog: s.backlog}
-		for range s.poolSize {
+		sl := &slots{backlog: s.Backlog}
+		for range s.PoolSize {
 			l := &lane{pool: p}
 			c := memcache.NewFromSelector(fixedServer{srv})
 			c.DialContext = l.dial
@@ -103,12 +104,12 @@ func newPool(s *settings) *pool {
 			// gomemcache uses Timeout for the context it dials with and for
 			// the deadline it sets per request; conn replaces the latter with
 			// SendTimeout/ReadTimeout, and dial applies ConnectTimeout.
-			c.Timeout = max(s.connectTimeout, s.sendTimeout, s.readTimeout)
+			c.Timeout = max(s.ConnectTimeout, s.SendTimeout, s.ReadTimeout)
 			l.client = c
 			sl.all = append(sl.all, l)
 			sl.free = append(sl.free, l)
 		}
-		p.slots[srv.address] = sl
+		p.slots[srv] = sl
 	}
 	return p
 }
@@ -119,8 +120,11 @@ type fixedServer struct{ srv *server }
 func (f fixedServer) PickServer(string) (net.Addr, error) { return f.srv, nil }
 func (f fixedServer) Each(fn func(net.Addr) error) error  { return fn(f.srv) }
 
+// dialRaw connects to a server within ConnectTimeout and ctx, TLS handshake
+// included. Lanes wrap what it returns; learning a server's settings uses
+// it directly.
 func (p *pool) dialRaw(ctx context.Context, network, address string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.set.connectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.set.ConnectTimeout)
 	defer cancel()
 	d := &net.Dialer{KeepAlive: 30 * time.Second}
 	if p.set.tls == nil {
@@ -175,7 +179,7 @@ func (s *slots) acquire(ctx context.Context) (*lane, error) {
 			// A lane was handed over meanwhile: pass it on.
 			s.release(<-ch)
 		}
-		return nil, fmt.Errorf("memcached: waiting for a connection: %w", ctx.Err())
+		return nil, fmt.Errorf("waiting for a connection: %w", ctx.Err())
 	}
 }
 
@@ -190,175 +194,4 @@ func (s *slots) release(l *lane) {
 	}
 	s.free = append(s.free, l)
 	s.mu.Unlock()
-}
-
-// lane is one gomemcache client with at most one connection, used by one
-// call at a time (see pool).
-type lane struct {
-	pool   *pool
-	client *memcache.Client
-
-	// Set by the lane's holder before each call and read by its conn in the
-	// same goroutine.
-	ctx      context.Context
-	deadline time.Time
-	last     *conn       // the connection dialed last; gomemcache may have dropped it
-	stop     func() bool // stops the interrupt watcher of the call, if any
-
-	mu          sync.Mutex // guards the fields below and cur.Conn
-	call        uint64     // increments with each call
-	interrupted bool
-	cur         *conn // the connection of the call in flight
-}
-
-// begin prepares the lane for a call under ctx; end ends it. A cancelled
-// ctx interrupts the request in flight. A ctx that can never be cancelled
-// (Done() == nil, as context.Background) needs no watcher, which saves
-// context.AfterFunc's allocations on every call.
-func (l *lane) begin(ctx context.Context) {
-	l.ctx = ctx
-	l.deadline, _ = ctx.Deadline()
-	if c := l.last; c != nil && time.Since(c.lastUsed) > l.pool.set.keepaliveTimeout {
-		// This is a request boundary: the conn re-dials when gomemcache
-		// starts the request on it (see conn).
-		c.stale = true
-	}
-	l.mu.Lock()
-	l.call++
-	call := l.call
-	l.interrupted = false
-	l.mu.Unlock()
-	if ctx.Done() != nil {
-		l.stop = context.AfterFunc(ctx, func() { l.interrupt(call) })
-	}
-}
-
-// end ends the call begun by begin.
-func (l *lane) end() {
-	if l.stop != nil {
-		l.stop()
-		l.stop = nil
-	}
-	l.mu.Lock()
-	l.call++ // a late interrupt of this call is now a no-op
-	l.cur = nil
-	l.mu.Unlock()
-	l.ctx = nil
-}
-
-// aLongTimeAgo is a deadline that fails every pending read and write.
-var aLongTimeAgo = time.Unix(1, 0)
-
-func (l *lane) interrupt(call uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.call != call {
-		return
-	}
-	l.interrupted = true
-	if l.cur != nil {
-		_ = l.cur.Conn.SetDeadline(aLongTimeAgo)
-	}
-}
-
-// dial connects to the lane's server within ConnectTimeout and the caller's
-// context (TLS handshake included) and wraps the connection.
-func (l *lane) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	if l.ctx != nil {
-		// gomemcache's ctx carries only its own timeout; the caller's
-		// ctx bounds the dial too.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer context.AfterFunc(l.ctx, cancel)()
-	}
-	nc, err := l.pool.dialRaw(ctx, network, address)
-	if err != nil {
-		return nil, err
-	}
-	c := &conn{Conn: nc, lane: l, network: network, address: address, lastUsed: time.Now()}
-	l.last = c
-	return c, nil
-}
-
-// conn wraps a connection for gomemcache. gomemcache calls SetDeadline at
-// the start of every request (and again before each item of a get
-// response); conn turns that into a write deadline of SendTimeout and a read
-// deadline of ReadTimeout, both capped by the caller's deadline. A
-// connection that sat idle longer than KeepaliveTimeout is marked stale by
-// its lane when a call begins, and the first SetDeadline of that call
-// replaces it with a fresh one: safe there because a request boundary
-// leaves gomemcache's buffers empty. A failed re-dial is reported by the
-// next Write, which makes gomemcache drop the connection.
-type conn struct {
-	net.Conn
-	lane             *lane
-	network, address string
-	lastUsed         time.Time
-	stale            bool
-	err              error
-}
-
-func (c *conn) SetDeadline(time.Time) error {
-	l := c.lane
-	set := l.pool.set
-	now := time.Now()
-	c.err = nil
-	if c.stale {
-		c.stale = false
-		ctx := l.ctx
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		nc, err := l.pool.dialRaw(ctx, c.network, c.address)
-		l.mu.Lock()
-		_ = c.Conn.Close()
-		if err == nil {
-			c.Conn = nc
-		}
-		l.mu.Unlock()
-		if err != nil {
-			c.err = fmt.Errorf("memcached: reconnect after idle: %w", err)
-			return c.err
-		}
-	}
-	c.lastUsed = now
-	wd, rd := now.Add(set.sendTimeout), now.Add(set.readTimeout)
-	if !l.deadline.IsZero() {
-		wd, rd = minTime(wd, l.deadline), minTime(rd, l.deadline)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.cur = c
-	if l.interrupted {
-		wd, rd = aLongTimeAgo, aLongTimeAgo
-	}
-	if err := c.Conn.SetWriteDeadline(wd); err != nil {
-		return err
-	}
-	return c.Conn.SetReadDeadline(rd)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func (c *conn) Write(b []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	c.lastUsed = time.Now()
-	return c.Conn.Write(b)
-}
-
-func (c *conn) Read(b []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	n, err := c.Conn.Read(b)
-	c.lastUsed = time.Now()
-	return n, err
 }

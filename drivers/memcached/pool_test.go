@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -302,4 +303,45 @@ func TestContextBoundsRequestInFlight(t *testing.T) {
 		_, err = s2.Get(t.Context(), "session", "k")
 		require.ErrorIs(t, err, session.ErrNotFound, "an interrupted call leaves no trace on the next")
 	})
+}
+
+// TestUnsureWriteFailsClosed: a Set with metadata whose request was written
+// but never answered may have been applied, so the driver removes the
+// session again; one refused before it was sent is left alone.
+func TestUnsureWriteFailsClosed(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		lines []string
+	)
+	f := startFake(t, 0, func(line string) []byte {
+		mu.Lock()
+		lines = append(lines, line)
+		mu.Unlock()
+		return nil // never answers
+	})
+	s, err := memcached.New(memcached.Config{Servers: []string{f.addr}, ReadTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	md := []session.Pair{{Audience: "a", Subject: "s"}}
+	err = s.Set(t.Context(), "session", "k", []byte("v"), time.Minute, time.Now(), session.SetOptions{Metadata: md})
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+	assert.Contains(t, err.Error(), "may have been applied")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(lines, "delete session%3Ak")
+	}, 5*time.Second, 10*time.Millisecond, "the session was removed again")
+
+	// Nothing listens here: the request is refused before it is sent.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	s2, err := memcached.New(memcached.Config{Servers: []string{l.Addr().String()}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
+	err = s2.Set(t.Context(), "session", "k", []byte("v"), time.Minute, time.Now(), session.SetOptions{Metadata: md})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "removed", "a request that was not sent is not undone")
 }

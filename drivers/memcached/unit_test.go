@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/drivers/memcached"
-	"github.com/sessionstore/sessionstore/internal/luaindex"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 func TestWireExpiry(t *testing.T) {
@@ -37,6 +37,7 @@ func TestWireExpiry(t *testing.T) {
 		{"31 days is absolute now+ttl", 31 * 24 * time.Hour, 1_700_000_000 + 31*86400, true},
 		{"400 days is absolute", 400 * 24 * time.Hour, 1_700_000_000 + 400*86400, true},
 		{"beyond 2038 does not fit", 20 * 365 * 24 * time.Hour, 0, false},
+		{"an absolute expiry fits until January 2038", time.Duration(math.MaxInt32-1_700_000_000) * time.Second, math.MaxInt32, true},
 		{"zero is rejected", 0, 0, false},
 		{"negative is rejected", -time.Second, 0, false},
 	}
@@ -47,6 +48,16 @@ func TestWireExpiry(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+	// With a fraction of a second in now, a relative exptime is the TTL
+	// rounded up, and an absolute one the listed expiry, rounded up too
+	// (contract 2.18): the item never outlives what the index lists.
+	frac := now.Add(500 * time.Millisecond)
+	got, ok := memcached.WireExpiry(time.Hour, frac)
+	assert.True(t, ok)
+	assert.Equal(t, int32(3600), got)
+	got, ok = memcached.WireExpiry(31*24*time.Hour, frac)
+	assert.True(t, ok)
+	assert.Equal(t, int32(1_700_000_000+31*86400+1), got)
 }
 
 func TestEscapeKey(t *testing.T) {
@@ -150,12 +161,32 @@ func TestNewDoesNotDial(t *testing.T) {
 func TestSharedPoolMustMatch(t *testing.T) {
 	a, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 1})
 	require.NoError(t, err)
-	b, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 1, Prefix: "other"})
-	require.NoError(t, err, "naming may differ within a pool")
-	_, err = memcached.New(memcached.Config{Pool: "shared-test", Port: 2})
-	require.ErrorIs(t, err, memcached.ErrConfig)
+	// What shapes one Storage's items only may differ within a pool; the
+	// same server named another way is the same server.
+	for _, own := range []memcached.Config{
+		{Pool: "shared-test", Port: 1, Prefix: "other"},
+		{Pool: "shared-test", Port: 1, Suffix: "x", HashSubject: true, MaxValueSize: 10},
+		{Pool: "shared-test", Servers: []string{"127.0.0.1:1"}},
+		{Pool: "shared-test", Host: "127.0.0.1", Port: 1, ReadTimeout: memcached.DefaultReadTimeout},
+	} {
+		b, err := memcached.New(own)
+		require.NoError(t, err, "%+v", own)
+		require.NoError(t, b.Close())
+	}
+	// Everything else must match.
+	for _, other := range []memcached.Config{
+		{Pool: "shared-test", Port: 2},
+		{Pool: "shared-test", Port: 1, ReadTimeout: time.Minute},
+		{Pool: "shared-test", Port: 1, PoolSize: 3},
+		{Pool: "shared-test", Port: 1, Backlog: 3},
+		{Pool: "shared-test", Port: 1, KeepaliveTimeout: 2 * time.Minute},
+		{Pool: "shared-test", Port: 1, SSL: true},
+		{Pool: "shared-test", Servers: []string{"127.0.0.1:1", "127.0.0.1:2"}},
+	} {
+		_, err = memcached.New(other)
+		require.ErrorIs(t, err, memcached.ErrConfig, "%+v", other)
+	}
 	require.NoError(t, a.Close())
-	require.NoError(t, b.Close())
 	// With the last Storage closed the name is free for a new configuration.
 	c, err := memcached.New(memcached.Config{Pool: "shared-test", Port: 2})
 	require.NoError(t, err)
@@ -166,12 +197,12 @@ func TestEndpoint(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  memcached.Config
-		want session.Endpoint
+		want driver.Endpoint
 	}{
-		{"default", memcached.Config{}, session.Endpoint{System: "memcached", Address: "127.0.0.1", Port: 11211}},
-		{"host port", memcached.Config{Host: "mc.internal", Port: 11311}, session.Endpoint{System: "memcached", Address: "mc.internal", Port: 11311}},
-		{"socket", memcached.Config{Socket: "unix:/run/mc.sock"}, session.Endpoint{System: "memcached", Address: "/run/mc.sock"}},
-		{"first of servers", memcached.Config{Servers: []string{"[::1]:1", "b:2"}}, session.Endpoint{System: "memcached", Address: "::1", Port: 1}},
+		{"default", memcached.Config{}, driver.Endpoint{System: "memcached", Address: "127.0.0.1", Port: 11211}},
+		{"host port", memcached.Config{Host: "mc.internal", Port: 11311}, driver.Endpoint{System: "memcached", Address: "mc.internal", Port: 11311}},
+		{"socket", memcached.Config{Socket: "unix:/run/mc.sock"}, driver.Endpoint{System: "memcached", Address: "/run/mc.sock"}},
+		{"first of servers", memcached.Config{Servers: []string{"[::1]:1", "b:2"}}, driver.Endpoint{System: "memcached", Address: "::1", Port: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,9 +256,13 @@ func TestKeyTooLongAfterEscaping(t *testing.T) {
 	assertTooLong(t, err, "key")
 	assertTooLong(t, s.Delete(ctx, "session", long, now, nil), "key")
 	assertTooLong(t, s.Set(ctx, "session", "k", nil, time.Hour, now, session.SetOptions{OldKey: long}), "opts.OldKey")
+	// An index name holds the subject base64url-encoded: 4 characters for
+	// every 3 bytes.
+	longSubject := strings.Repeat(" ", 180)
 	assertTooLong(t, s.Set(ctx, "session", "k", nil, time.Hour, now,
-		session.SetOptions{Metadata: []session.Pair{{Audience: "a", Subject: "s"}, {Audience: "a", Subject: long}}}), "metadata[1]")
-	_, err = s.ReadMetadata(ctx, "session", "a", long, now)
+		session.SetOptions{Metadata: []session.Pair{{Audience: "a", Subject: "s"}, {Audience: "a", Subject: longSubject}}}), "metadata[1]")
+	assertTooLong(t, s.Delete(ctx, "session", "k", now, []session.Pair{{Audience: "a", Subject: longSubject}}), "metadata[0]")
+	_, err = s.ReadMetadata(ctx, "session", "a", longSubject, now)
 	assertTooLong(t, err, "subject")
 
 	// The key that fits goes on to the network, where nothing listens.
@@ -291,19 +326,5 @@ func TestConsistentHashing(t *testing.T) {
 	for i := range 1000 {
 		key := strconv.Itoa(i)
 		require.Equal(t, pick3(key), pickRev(key))
-	}
-}
-
-func TestIndexHeaderIsALuaNoOp(t *testing.T) {
-	for _, e := range []int64{1, 1_700_003_600, 1<<40 - 1} {
-		h := memcached.Header(e)
-		require.Len(t, h, memcached.HeaderLen)
-		require.Equal(t, byte(';'), h[43], "a deletion marker of a 43-character key")
-		require.NotContains(t, h[:43], ":")
-		require.NotContains(t, h[:43], ";")
-		require.Equal(t, byte('~'), h[0], "cannot be a base64url session key")
-		live, err := luaindex.Latest([]byte(h+"K"+strings.Repeat("k", 42)+":EP9TZQA;"), 1_700_000_000)
-		require.NoError(t, err)
-		assert.Equal(t, map[string]int64{"K" + strings.Repeat("k", 42): 1_700_003_600}, live)
 	}
 }

@@ -1,5 +1,5 @@
-// Package memory is an in-memory session.Storage: the reference driver for
-// the Storage contract, and what applications use in their own unit tests.
+// Package memory is an in-memory session.Storage: the whole storage contract
+// in one process, for applications' own unit tests and single-process use.
 //
 // It keeps everything in one process: sessions in 64 shards, each with its
 // own lock, so parallel requests rarely contend; one index per (cookie name,

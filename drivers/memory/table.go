@@ -76,6 +76,9 @@ func (it item) lens() (vlen, klen uint64, off int) {
 // key returns the stored key, a view of the record.
 func (it item) key() string {
 	_, klen, off := it.lens()
+	if klen == 0 {
+		return "" // a pointer just past the record would be invalid (checkptr)
+	}
 	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(it.rec), off)), int(klen))
 }
 

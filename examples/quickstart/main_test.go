@@ -4,7 +4,6 @@ package main
 func Example() {
 	main()
 	// Output:
-	// old id still readable: true
 	// alice's live sessions: 1
 	// revoked: 1
 }

@@ -122,6 +122,7 @@ func TestBadRequests(t *testing.T) {
 		{name: "sessions without cookie", method: "GET", path: "/sessions", want: 401, noStore: true},
 		{name: "sessions with a malformed cookie", method: "GET", path: "/sessions", cookie: "short;", want: 401, noStore: true},
 		{name: "sessions with a 43-char cookie of bad characters", method: "GET", path: "/sessions", cookie: strings.Repeat("*", 43), want: 401, noStore: true},
+		{name: "sessions with a 43-char cookie holding ':'", method: "GET", path: "/sessions", cookie: strings.Repeat("A", 21) + ":" + strings.Repeat("A", 21), want: 401, noStore: true},
 		{name: "sessions with an unknown id", method: "GET", path: "/sessions", cookie: strings.Repeat("A", 43), want: 401},
 		{name: "logout without cookie", method: "POST", path: "/logout", want: 401, noStore: true},
 		{name: "logout everywhere without cookie", method: "POST", path: "/logout-everywhere", want: 401, noStore: true},
@@ -207,7 +208,7 @@ func TestCookieAttributes(t *testing.T) {
 			require.Len(t, cookies, 1)
 			ck := cookies[0]
 			assert.Equal(t, tc.want, ck.Name)
-			assert.Len(t, ck.Value, 43)
+			assert.Regexp(t, `^[A-Za-z0-9_-]{43}$`, ck.Value, "43 characters of base64url: never a ':', which no session key may hold")
 			assert.Equal(t, "/", ck.Path)
 			assert.Empty(t, ck.Domain, "__Host- cookies carry no Domain")
 			assert.True(t, ck.HttpOnly)

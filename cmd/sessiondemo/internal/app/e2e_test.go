@@ -17,18 +17,17 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sessionstore/sessionstore/cmd/sessiondemo/internal/app"
-	"github.com/sessionstore/sessionstore/drivers/memcached"
-	"github.com/sessionstore/sessionstore/drivers/memcached/memcachedtest"
 	"github.com/sessionstore/sessionstore/drivers/memory"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // fakeClock is shared by the app and the memory driver, so a test moves time
 // for both and never sleeps.
-type fakeClock = app.ManualClock
+type fakeClock = driver.ManualClock
 
-func newFakeClock() *fakeClock { return app.NewManualClock(time.Unix(1700000000, 0)) }
+func newFakeClock() *fakeClock { return driver.NewManualClock(time.Unix(1700000000, 0)) }
 
 // e2e is one running app and the means to let time pass for it.
 type e2e struct {
@@ -102,6 +101,24 @@ type reply struct {
 
 func (c *client) do(method, path string, form url.Values, wantJSON bool) reply {
 	c.t.Helper()
+	header := http.Header{}
+	if wantJSON {
+		header.Set("Accept", "application/json")
+	}
+	return c.doWith(method, path, form, header)
+}
+
+// browserAccept is the Accept header Chromium sends on a navigation.
+const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+
+// browse is do as a browser navigates: its Accept header, no JSON.
+func (c *client) browse(method, path string, form url.Values) reply {
+	c.t.Helper()
+	return c.doWith(method, path, form, http.Header{"Accept": {browserAccept}})
+}
+
+func (c *client) doWith(method, path string, form url.Values, header http.Header) reply {
+	c.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -111,8 +128,8 @@ func (c *client) do(method, path string, form url.Values, wantJSON bool) reply {
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	if wantJSON {
-		req.Header.Set("Accept", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	require.NoError(c.t, err)
@@ -236,22 +253,5 @@ func runLifecycle(t *testing.T, e *e2e) {
 
 func TestLifecycleMemory(t *testing.T) {
 	e, _ := startMemory(t, app.Config{TTL: time.Hour, RotateEvery: time.Minute, StaleTTL: 10 * time.Second})
-	runLifecycle(t, e)
-}
-
-// TestLifecycleMemcached runs the same story on a real memcached in a
-// container, on the real clock: short TTLs, and sleeps just past them. It
-// skips without Docker unless SESSIONSTORE_REQUIRE_DOCKER=1.
-func TestLifecycleMemcached(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sleeps a few seconds on a real memcached")
-	}
-	store := memcachedtest.NewStorage(t, memcached.Config{Prefix: "sessiondemo-e2e"})
-	e := startApp(t, app.Config{
-		Store:       store,
-		TTL:         time.Minute,
-		RotateEvery: time.Second,
-		StaleTTL:    time.Second, // memcached keeps whole seconds: gone within 2 s
-	}, time.Sleep, false)
 	runLifecycle(t, e)
 }

@@ -7,38 +7,21 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sessionstore/sessionstore/drivers/memory"
 	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/session/driver"
 )
-
-// manualClock is a clock that moves only when told, so the walkthrough shows
-// a grace period expiring without waiting for it.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // Walkthrough stores, rotates, lists and revokes sessions with the memory
 // driver on a simulated clock, printing each step to w. It needs no browser
 // and no waiting, and returns an error if the store does not behave as
 // described, so it doubles as a smoke test.
 func Walkthrough(ctx context.Context, w io.Writer) (err error) {
-	clock := &manualClock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	// A clock that moves only when told, so the walkthrough shows a grace
+	// period expiring without waiting for it.
+	clock := driver.NewManualClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	store := memory.New(memory.WithClock(clock.Now))
 	defer func() { err = errors.Join(err, store.Close()) }()
 

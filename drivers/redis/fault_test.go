@@ -281,7 +281,55 @@ func masterDown(t *testing.T, cl *redistest.Cluster, raw *goredis.ClusterClient)
 		require.NoError(t, err)
 	}
 	victim := owner[keys[0]]
+	ownerOf := func(item string) *redistest.Server {
+		slot, err := raw.ClusterKeySlot(ctx, item).Result()
+		require.NoError(t, err)
+		n, err := cl.MasterOf(ctx, int(slot))
+		require.NoError(t, err)
+		return n
+	}
+	// pick returns a fresh value of gen whose item (name(value)) lives on a master that is
+	// (down) or is not (!down) the victim.
+	pick := func(gen func() string, name func(string) string, down bool) string {
+		for {
+			v := gen()
+			if (ownerOf(name(v)) == victim) == down {
+				return v
+			}
+		}
+	}
+	item := func(k string) string { return s.SessionKey("session", k) }
+	index := func(sub string) string { return s.IndexKey("session", "a", sub) }
+	subDown := pick(uniquePrefix, index, true) // its index is on the victim
+	subUp := pick(uniquePrefix, index, false)
+	mdDown, mdUp := []session.Pair{{Audience: "a", Subject: subDown}}, []session.Pair{{Audience: "a", Subject: subUp}}
+	kSet, kDel, kNew := pick(sessionKey, item, false), pick(sessionKey, item, false), pick(sessionKey, item, false)
+	oldDown := pick(sessionKey, item, true)
+	require.NoError(t, s.Set(ctx, "session", kDel, []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: mdDown}))
+	require.NoError(t, s.Set(ctx, "session", oldDown, []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: mdUp}))
+
 	require.NoError(t, victim.Stop(ctx))
+
+	// A Set whose index lives on the down master fails, and its session, written first,
+	// is deleted again: it must not stay readable unlisted (contract 2.17, fail closed).
+	err := s.Set(ctx, "session", kSet, []byte("v"), time.Hour, time.Now(), session.SetOptions{Metadata: mdDown})
+	requireUnavailable(t, err, kSet)
+	_, err = s.Get(ctx, "session", kSet)
+	require.ErrorIs(t, err, session.ErrNotFound, "the session of a Set whose index step failed is deleted again")
+	// A Delete whose index step fails leaves the session (still listed there) alone.
+	err = s.Delete(ctx, "session", kDel, time.Now(), mdDown)
+	requireUnavailable(t, err, kDel)
+	_, err = s.Get(ctx, "session", kDel)
+	require.NoError(t, err, "a Delete that failed before the session step deleted nothing")
+	// A rotation whose old key lives on the down master: the new session is written and
+	// listed, the old key's step fails, and the old key, alive for its whole TTL, is
+	// listed again so that RevokeAll still finds it.
+	err = s.Set(ctx, "session", kNew, []byte("v"), time.Hour, time.Now(), session.SetOptions{OldKey: oldDown, StaleTTL: time.Second, Metadata: mdUp})
+	requireUnavailable(t, err, kNew, oldDown)
+	live, err := s.ReadMetadata(ctx, "session", "a", subUp, time.Now())
+	require.NoError(t, err)
+	assert.Contains(t, live, kNew)
+	assert.Contains(t, live, oldDown, "the old key is listed again when its step failed")
 
 	var wg sync.WaitGroup
 	down, up := 0, 0

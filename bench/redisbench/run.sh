@@ -89,7 +89,13 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
   echo
   (cd .. && go run ./cmd/benchtable "results/$(basename "$RAW")")
   echo
-  echo "## benchstat"
+  echo "## benchstat: ours against raw go-redis, the floor"
+  echo
+  echo '```'
+  go run "$BENCHSTAT" -col /store -filter '/store:(ours OR goredis)' "$RAW" 2>&1 || echo "(benchstat unavailable)"
+  echo '```'
+  echo
+  echo "## benchstat: every store"
   echo
   echo '```'
   go run "$BENCHSTAT" -col /store "$RAW" 2>&1 || echo "(benchstat unavailable)"

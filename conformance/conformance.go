@@ -51,7 +51,11 @@ type Capabilities struct {
 	StaleMayExtend bool
 	// IndexSize, when set, returns the stored size in bytes of the index of
 	// (name, audience, subject) in s, the Storage that NewStorage returned.
-	// The suite uses it to check that an index stays small (contract 2.12).
+	// The suite uses it to check that an index stays small and does not
+	// outlive its keys (contract 2.12). A driver that frees expired index
+	// data in the background (a SQL driver's sweeper) runs that cleanup
+	// first: the rule is about what the driver keeps, not about when a
+	// timer fires.
 	IndexSize func(ctx context.Context, s session.Storage, name, audience, subject string) (int, error)
 	// TextValues declares a driver that keeps values in a text column (a
 	// table shared with lua-resty-session, whose data column is TEXT): a

@@ -1,0 +1,14 @@
+// Package pgbench benchmarks the PostgreSQL driver (drivers/postgres)
+// against raw pgx running the driver's own statements and against
+// alexedwards/scs's pgxstore: Get, Set, a rotation with one index pair and
+// ReadMetadata of a subject with 10, 100 and 1,000 sessions, each with its
+// round trips per operation counted on the connection.
+//
+// Everything lives in testing.B benchmarks; run.sh beside this file runs
+// them interleaved against a PostgreSQL container and writes a report:
+//
+//	cd bench/postgres && ./run.sh
+//
+// The server is SESSIONSTORE_BENCH_POSTGRES (a connection string) when set,
+// else one started with drivers/postgres/pgtest (Docker).
+package pgbench

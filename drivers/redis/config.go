@@ -175,8 +175,9 @@ type Config struct {
 
 	// Client is an existing go-redis client (*redis.Client,
 	// *redis.ClusterClient, or one from redis.NewUniversalClient or
-	// redis.NewFailoverClient) to use instead of building one; no connection
-	// field may then be set. A *redis.ClusterClient makes a Cluster
+	// redis.NewFailoverClient; not a *redis.Ring, whose client-side sharding
+	// would split sessions from their indexes) to use instead of building one;
+	// no connection field may then be set. A *redis.ClusterClient makes a Cluster
 	// Storage. The Storage does not close it unless CloseClient is set.
 	// For ctx deadlines to bound reads, build it with ContextTimeoutEnabled
 	// (the Storage's own clients have it). Go addition.

@@ -84,6 +84,11 @@ func newFromClient(cfg Config, naming driver.Naming) (*Storage, error) {
 	if cfg.Backlog < 0 {
 		return nil, configError("Backlog must not be negative")
 	}
+	if _, ok := cfg.Client.(*goredis.Ring); ok {
+		// A Ring shards keys by their hash: a script would run on the session's shard
+		// with index names that ReadMetadata looks for on other shards.
+		return nil, configError("Client: a *redis.Ring is not supported (it would split sessions from their indexes); use a Cluster")
+	}
 	maxValue := cfg.MaxValueSize
 	if maxValue == 0 {
 		maxValue = DefaultMaxValueSize

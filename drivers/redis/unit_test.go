@@ -21,6 +21,8 @@ import (
 func TestConfigErrors(t *testing.T) {
 	app := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
 	t.Cleanup(func() { _ = app.Close() })
+	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	t.Cleanup(func() { _ = ring.Close() })
 	tests := []struct {
 		name string
 		cfg  redis.Config
@@ -50,6 +52,7 @@ func TestConfigErrors(t *testing.T) {
 		{"client and host", redis.Config{Client: app, Host: "h"}, "Client excludes"},
 		{"client and pool", redis.Config{Client: app, PoolSize: 3}, "Client excludes"},
 		{"close client without client", redis.Config{CloseClient: true}, "CloseClient needs Client"},
+		{"ring", redis.Config{Client: ring}, "Ring is not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,10 +56,12 @@ go test -c -o "$BINDIR/redisbench.test" .
 # Every adapter must read back what it wrote before any number counts.
 "$BINDIR/redisbench.test" -test.run '^(TestTargets|TestSessionKeyShape)$' -test.count 1
 # Interleaved rounds, each a fresh process: a burst of load on a shared machine hits
-# every store alike instead of all the samples of one store.
+# every store alike instead of all the samples of one store; the stores' order rotates,
+# so that none is always the first of a process.
 : > "$RAW"
 for round in $(seq "$COUNT"); do
   echo "run.sh: round $round of $COUNT" >&2
+  export SESSIONSTORE_BENCH_ROUND=$round # the stores' order rotates from round to round
   "$BINDIR/redisbench.test" -test.run '^$' -test.bench "$BENCH_REDIS" -test.benchmem -test.count 1 -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
   "$BINDIR/redisbench.test" -test.run '^$' -test.bench "$BENCH_OURS" -test.benchmem -test.count 1 -test.benchtime "$OURS_BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
 done

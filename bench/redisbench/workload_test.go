@@ -3,6 +3,8 @@ package redisbench
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 )
@@ -11,8 +13,13 @@ import (
 // (benchstat -col /store), as in the bench module's other benchmarks.
 
 // BenchmarkRedis runs the shared workload on every store, against one redis-server.
+// The stores run in an order rotated by SESSIONSTORE_BENCH_ROUND (run.sh counts its
+// rounds), after an untimed warm-up of every store, so that no store is always the first
+// of a fresh process, the one that meets its cold start.
 func BenchmarkRedis(b *testing.B) {
 	addr := redisAddr(b)
+	targets := rotated(targets)
+	warmUp(b, addr, targets)
 	for _, t := range targets {
 		b.Run("op=Set/store="+t.name, func(b *testing.B) { benchSet(b, addr, t) })
 	}
@@ -25,6 +32,36 @@ func BenchmarkRedis(b *testing.B) {
 	}{{"10k", 10_000}, {"1M", 1_000_000}} {
 		for _, t := range targets {
 			b.Run("op=Mix90-"+n.label+"/store="+t.name, func(b *testing.B) { benchMix(b, addr, t, n.n) })
+		}
+	}
+}
+
+// rotated returns ts rotated left by the round number in SESSIONSTORE_BENCH_ROUND.
+func rotated(ts []target) []target {
+	r, _ := strconv.Atoi(os.Getenv("SESSIONSTORE_BENCH_ROUND"))
+	n := len(ts)
+	r = ((r % n) + n) % n
+	return append(append([]target(nil), ts[r:]...), ts[:r]...)
+}
+
+// warmUp runs a few hundred Sets and Gets on every store, untimed: connections dialled,
+// code paths and the heap warm.
+func warmUp(b *testing.B, addr string, ts []target) {
+	prefill(b, addr, setKeys)
+	ks := benchKeys(setKeys)
+	ctx := context.Background()
+	for _, t := range ts {
+		s := t.open(b, addr)
+		for i := range 300 {
+			if err := s.Set(ctx, ks[i], value1K); err != nil {
+				b.Fatalf("warm-up %s: %v", t.name, err)
+			}
+			if _, err := s.Get(ctx, ks[i]); err != nil {
+				b.Fatalf("warm-up %s: %v", t.name, err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			b.Fatalf("warm-up %s: %v", t.name, err)
 		}
 	}
 }

@@ -30,12 +30,13 @@ type Harness struct {
 	Capabilities Capabilities
 	// DamageIndex, when set, damages the stored index of (name, audience,
 	// subject) in s, the Storage that NewStorage returned, the way a torn or
-	// foreign write would: it appends bytes no index parser understands (or
-	// corrupts the item in another way the backend allows). The suite then
-	// checks contract 2.19: the damage hides no well-formed entry, and the
-	// next write repairs the index without dropping one. Drivers that keep
-	// no raw index bytes (maps, sorted sets, tables) leave it nil and the
-	// case is skipped.
+	// foreign write would: bytes no index parser understands appended to a
+	// string index, a member no writer makes added to a sorted set, or
+	// whatever damage the backend allows. The suite then checks contract
+	// 2.19: the damage hides no well-formed entry, and the next write
+	// repairs the index without dropping one. Drivers whose index cannot be
+	// damaged from outside (maps in memory, tables with constraints) leave
+	// it nil and the case is skipped.
 	DamageIndex func(ctx context.Context, s session.Storage, name, audience, subject string) error
 }
 

@@ -39,8 +39,13 @@ var b64 = base64.RawURLEncoding
 
 // SessionItem returns the name of the item of session (name, key).
 func (n Naming) SessionItem(name, key string) string {
-	return string(n.AppendSessionItem(make([]byte, 0, n.size(len(name)+1+len(key))), name, key))
+	var buf [itemBuf]byte // on the stack: the string is the one allocation
+	return string(n.AppendSessionItem(buf[:0], name, key))
 }
+
+// itemBuf is the stack buffer names are built in; a longer name spills to
+// the heap once more.
+const itemBuf = 256
 
 // AppendSessionItem appends SessionItem(name, key) to dst.
 func (n Naming) AppendSessionItem(dst []byte, name, key string) []byte {
@@ -54,8 +59,8 @@ func (n Naming) AppendSessionItem(dst []byte, name, key string) []byte {
 // IndexItem returns the name of the index item of (name, audience,
 // subject); audience and subject are the caller's plain strings.
 func (n Naming) IndexItem(name, audience, subject string) string {
-	body := len(name) + 2 + b64.EncodedLen(len(audience)) + n.subjectLen(len(subject))
-	return string(n.AppendIndexItem(make([]byte, 0, n.size(body)), name, audience, subject))
+	var buf [itemBuf]byte
+	return string(n.AppendIndexItem(buf[:0], name, audience, subject))
 }
 
 // AppendIndexItem appends IndexItem(name, audience, subject) to dst.
@@ -92,24 +97,6 @@ func (n Naming) AppendSubject(dst []byte, subject string) []byte {
 		return b64.AppendEncode(dst, sum[:16])
 	}
 	return b64.AppendEncode(dst, []byte(subject))
-}
-
-func (n Naming) subjectLen(raw int) int {
-	if n.HashSubject {
-		return b64.EncodedLen(16)
-	}
-	return b64.EncodedLen(raw)
-}
-
-func (n Naming) size(body int) int {
-	s := body
-	if n.Prefix != "" {
-		s += len(n.Prefix) + 1
-	}
-	if n.Suffix != "" {
-		s += len(n.Suffix) + 1
-	}
-	return s
 }
 
 func (n Naming) appendPrefix(dst []byte) []byte {

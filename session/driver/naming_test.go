@@ -93,3 +93,12 @@ func TestNamingNeverCollides(t *testing.T) {
 		assert.NotContains(t, driver.Naming{HashSubject: true}.Subject(s), ":")
 	}
 }
+
+func TestNamingAllocatesOnlyTheName(t *testing.T) {
+	n := driver.Naming{Prefix: "sessions", Suffix: "v2", HashSubject: true}
+	key := strings.Repeat("K", 43)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = n.SessionItem("session", key) }))
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = n.IndexItem("session", "default", "john") }))
+	long := strings.Repeat("L", 400)
+	assert.Equal(t, "sessions:session:"+long+":v2", n.SessionItem("session", long), "a name longer than the stack buffer is whole")
+}

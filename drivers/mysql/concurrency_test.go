@@ -108,7 +108,8 @@ func TestTwoStoragesOneIndex(t *testing.T) {
 // Rotations crossing each other (k1 from k2 while k2 from k1) take the two
 // session rows' locks in opposite orders; InnoDB breaks the deadlock by
 // rolling one transaction back, and the driver runs that one again: both
-// calls succeed. The server's deadlock counter shows the case occurred.
+// calls succeed. The server's deadlock counter shows the case occurred: the
+// test crosses rotations until it has, whatever the machine's timing.
 func TestCrossedRotationsSurviveDeadlocks(t *testing.T) {
 	store := newStorage(t, mysql.Config{PoolSize: 4})
 	ctx := context.Background()
@@ -120,21 +121,29 @@ func TestCrossedRotationsSurviveDeadlocks(t *testing.T) {
 		return n
 	}
 	before := deadlocks()
-	for round := range 30 {
+	const wantDeadlocks, maxRounds = 3, 2000
+	round := 0
+	for ; round < maxRounds && deadlocks()-before < wantDeadlocks; round++ {
 		k1, k2 := sessionKey(), sessionKey()
 		for _, k := range []string{k1, k2} {
 			require.NoError(t, store.Set(ctx, "session", k, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
+		start := make(chan struct{})
 		wg.Go(func() {
+			<-start
 			errs[0] = store.Set(ctx, "session", k1, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k2, Metadata: md})
 		})
 		wg.Go(func() {
+			<-start
 			errs[1] = store.Set(ctx, "session", k2, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k1, Metadata: md})
 		})
+		close(start)
 		wg.Wait()
 		require.NoError(t, errors.Join(errs...), "round %d: a deadlock victim is run again", round)
 	}
-	assert.Greater(t, deadlocks(), before, "30 rounds of crossed rotations provoked no deadlock: the case was not exercised")
+	got := deadlocks() - before
+	assert.GreaterOrEqual(t, got, int64(wantDeadlocks), "%d rounds of crossed rotations provoked fewer than %d deadlocks: the case was not exercised", round, wantDeadlocks)
+	t.Logf("%d deadlocks in %d rounds, every victim run again", got, round)
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -108,40 +112,78 @@ func TestTwoStoragesOneIndex(t *testing.T) {
 // Rotations crossing each other (k1 from k2 while k2 from k1) take the two
 // session rows' locks in opposite orders; PostgreSQL breaks the deadlock by
 // rolling one transaction back, and the driver runs that one again: both
-// calls succeed. The server's deadlock counter shows the case occurred.
+// calls succeed. A tracer on the pool sees the deadlock errors, so the test
+// crosses rotations until enough have occurred, whatever the machine's
+// timing.
 func TestCrossedRotationsSurviveDeadlocks(t *testing.T) {
 	url := server(t)
 	// deadlock_timeout (superuser-settable at connection start) short, so
 	// that each deadlock costs milliseconds rather than a second.
-	store := newStorage(t, postgres.Config{ConnString: url + "&deadlock_timeout=20ms", PoolSize: 4})
+	cfg, err := pgxpool.ParseConfig(url + "&deadlock_timeout=20ms")
+	require.NoError(t, err)
+	cfg.MaxConns = 4
+	tracer := &deadlockTracer{}
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	_, schema := newStorageSchema(t, postgres.Config{Pool: pool})
+	store := newStorage(t, postgres.Config{Pool: pool, Table: schema + ".sessions"})
 	ctx := context.Background()
 	now := time.Now()
 	md := []session.Pair{{Audience: "app", Subject: "crossed"}}
-	deadlocks := func() int64 {
-		var n int64
-		require.NoError(t, admin.QueryRow(ctx, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").Scan(&n))
-		return n
-	}
-	before := deadlocks()
-	for round := range 30 {
+	const wantDeadlocks, maxRounds = 3, 2000
+	round := 0
+	for ; round < maxRounds && tracer.deadlocks.Load() < wantDeadlocks; round++ {
 		k1, k2 := sessionKey(), sessionKey()
 		for _, k := range []string{k1, k2} {
 			require.NoError(t, store.Set(ctx, "session", k, []byte("v"), time.Hour, now, session.SetOptions{Metadata: md}))
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
+		start := make(chan struct{})
 		wg.Go(func() {
+			<-start
 			errs[0] = store.Set(ctx, "session", k1, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k2, Metadata: md})
 		})
 		wg.Go(func() {
+			<-start
 			errs[1] = store.Set(ctx, "session", k2, []byte("v"), time.Hour, now, session.SetOptions{OldKey: k1, Metadata: md})
 		})
+		close(start)
 		wg.Wait()
 		require.NoError(t, errors.Join(errs...), "round %d: a deadlock victim is run again", round)
 	}
-	// A backend reports its statistics when idle for a while or when it
-	// exits: closing the Storage's pool makes its backends exit.
-	require.NoError(t, store.Close())
-	require.Eventually(t, func() bool { return deadlocks() > before }, 10*time.Second, 50*time.Millisecond,
-		"30 rounds of crossed rotations provoked no deadlock: the case was not exercised")
+	require.GreaterOrEqual(t, tracer.deadlocks.Load(), int64(wantDeadlocks),
+		"%d rounds of crossed rotations provoked fewer than %d deadlocks: the case was not exercised", round, wantDeadlocks)
+	t.Logf("%d deadlocks in %d rounds, every victim run again", tracer.deadlocks.Load(), round)
 }
+
+// deadlockTracer counts the statements the server rolled back as deadlock
+// victims (SQLSTATE 40P01), in batches and single queries.
+type deadlockTracer struct{ deadlocks atomic.Int64 }
+
+func (d *deadlockTracer) count(err error) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "40P01" {
+		d.deadlocks.Add(1)
+	}
+}
+
+func (d *deadlockTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (d *deadlockTracer) TraceQueryEnd(_ context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	d.count(data.Err)
+}
+
+func (d *deadlockTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (d *deadlockTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	d.count(data.Err)
+}
+
+func (d *deadlockTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

@@ -216,35 +216,25 @@ func configError(format string, args ...any) error {
 
 // settings is a validated Config with its defaults applied.
 type settings struct {
-	layout       sqlstore.Layout
-	clock        func() time.Time
-	maxValueSize int
-	sweep        sqlstore.SweepConfig
-	sweepOff     bool
-	conn         *connSettings
+	sqlstore.Settings
+	layout sqlstore.Layout
+	conn   *connSettings
+}
+
+// options are the fields both SQL drivers read alike (see sqlstore.Options).
+func (c *Config) options() sqlstore.Options {
+	return sqlstore.Options{
+		Mode: c.Mode, Table: c.Table, TableMeta: c.TableMeta, Clock: c.Clock, MaxValueSize: c.MaxValueSize,
+		SweepInterval: c.SweepInterval, SweepBatch: c.SweepBatch, Logger: c.Logger,
+	}
 }
 
 func (c *Config) settings() (*settings, error) {
-	if !c.Mode.Valid() {
-		return nil, configError("unknown Mode %d", int(c.Mode))
-	}
-	s := &settings{clock: c.Clock}
-	if s.clock == nil {
-		s.clock = time.Now
-	}
+	s := &settings{}
 	var err error
-	if s.maxValueSize, err = sqlstore.Size("MaxValueSize", c.MaxValueSize, MaxValueLength); err != nil {
-		return nil, configError("%v", err)
+	if s.Settings, err = c.options().Settings(MaxValueLength, MaxValueLength); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if s.maxValueSize > MaxValueLength {
-		return nil, configError("MaxValueSize %d is more than the data column holds (%d)", s.maxValueSize, MaxValueLength)
-	}
-	s.sweepOff = c.SweepInterval < 0
-	batch, err := sqlstore.Size("SweepBatch", c.SweepBatch, DefaultSweepBatch)
-	if err != nil {
-		return nil, configError("%v", err)
-	}
-	s.sweep = sqlstore.SweepConfig{Now: s.clock, Interval: c.SweepInterval, Batch: batch, Logger: c.Logger}
 	if s.conn, err = c.connSettings(); err != nil {
 		return nil, err
 	}
@@ -257,39 +247,26 @@ func (c *Config) settings() (*settings, error) {
 // layout checks the table names and the mode. Without a default database
 // (database), both tables must name theirs.
 func (c *Config) layout(database string) (sqlstore.Layout, error) {
-	table := c.Table
-	if table == "" {
-		table = DefaultTable
-	}
-	meta := c.TableMeta
-	if meta == "" {
-		meta = sqlstore.DefaultMetaTable(table)
-	}
-	sessions, err := parseTable("Table", table, database)
+	l, err := c.options().Layout(func(arg, name string) (sqlstore.Table, error) {
+		return parseTable(arg, name, database)
+	})
 	if err != nil {
-		return sqlstore.Layout{}, err
+		return sqlstore.Layout{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	metaT, err := parseTable("TableMeta", meta, database)
-	if err != nil {
-		return sqlstore.Layout{}, err
-	}
-	if sessions.String() == metaT.String() {
-		return sqlstore.Layout{}, configError("Table and TableMeta name the same table")
-	}
-	return sqlstore.Layout{Mode: c.Mode, Sessions: sessions, Meta: metaT}, nil
+	return l, nil
 }
 
 // parseTable checks one table name: one part, or database.table.
 func parseTable(arg, name, database string) (sqlstore.Table, error) {
 	t, err := sqlstore.ParseTable(ownDialect, arg, name)
 	if err != nil {
-		return sqlstore.Table{}, fmt.Errorf("%w: %w", ErrConfig, err)
+		return sqlstore.Table{}, err
 	}
 	switch n := len(t.Parts()); {
 	case n > 2:
-		return sqlstore.Table{}, configError("%s %q: MySQL names a table database.table, not more", arg, name)
+		return sqlstore.Table{}, fmt.Errorf("%s %q: MySQL names a table database.table, not more", arg, name)
 	case n == 1 && database == "":
-		return sqlstore.Table{}, configError("%s %q names no database, and Database is empty: write %q", arg, name, "db."+name)
+		return sqlstore.Table{}, fmt.Errorf("%s %q names no database, and Database is empty: write %q", arg, name, "db."+name)
 	}
 	return t, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
-	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/internal/sqlstore"
 )
 
 // ErrTimeout reports a statement the server gave up on after ReadTimeout
@@ -81,22 +81,6 @@ func (e *serverError) Error() string {
 
 func (e *serverError) Unwrap() error { return e.err }
 
-// timeoutError is a statement the server gave up on after ReadTimeout.
-type timeoutError struct {
-	err error
-}
-
-func (e *timeoutError) Error() string {
-	return fmt.Sprintf("statement timed out (ReadTimeout): %v", e.err)
-}
-
-// Unwrap makes errors.Is see ErrTimeout and context.DeadlineExceeded (the
-// server reports its own limit, not the deadline behind it) besides the
-// server's error.
-func (e *timeoutError) Unwrap() []error {
-	return []error{ErrTimeout, context.DeadlineExceeded, e.err}
-}
-
 // classify wraps a server error as serverError, and as timeoutError when
 // it is the server's limit on a statement and the caller still waits.
 func classify(ctx context.Context, err error) error {
@@ -108,7 +92,7 @@ func classify(ctx context.Context, err error) error {
 	switch me.Number {
 	case erLockWaitTimeout, erStatementTimeout, erQueryTimeout:
 		if ctx.Err() == nil {
-			out = &timeoutError{err: out}
+			out = &sqlstore.TimeoutError{Timeout: ErrTimeout, Err: out}
 		}
 	}
 	return out
@@ -123,10 +107,6 @@ func serverNumber(err error) uint16 {
 	return 0
 }
 
-// maxAttempts bounds the tries of one operation: a second try only when
-// the first provably did nothing (see retryable).
-const maxAttempts = 2
-
 // retryable reports an error after which the operation can run again:
 // nothing reached the server (database/sql's ErrBadConn: go-sql-driver
 // found the connection dead before writing), or the server rolled the
@@ -138,18 +118,5 @@ func retryable(err error) bool {
 // again reports whether an operation that failed with err on try number
 // try (from 1) runs once more.
 func again(ctx context.Context, err error, try int) bool {
-	return try < maxAttempts && retryable(err) && ctx.Err() == nil
-}
-
-// callError wraps a failed call's error: with the caller's ctx.Err() when
-// the context ended (go-sql-driver does not always wrap it), with
-// session.ErrClosed when Close ran meanwhile.
-func (s *Storage) callError(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("mysql: %s: %w: %w", op, cerr, err)
-	}
-	if s.closed.Load() {
-		return fmt.Errorf("mysql: %s: %w: %w", op, session.ErrClosed, err)
-	}
-	return fmt.Errorf("mysql: %s: %w", op, err)
+	return sqlstore.Again(ctx, err, try, retryable)
 }

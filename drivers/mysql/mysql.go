@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,16 +19,9 @@ import (
 // Storage is a session.Storage backed by MySQL or MariaDB. It is safe for
 // concurrent use. Create it with New and Close it when done.
 type Storage struct {
+	core      sqlstore.Core // planning, checks, errors and the sweeper, shared with drivers/postgres
 	db        *sql.DB
-	layout    sqlstore.Layout
-	columns   sqlstore.Columns
-	ownKeys   bool // names and keys travel as bytes (OwnTables' VARBINARY)
 	st        *statements
-	planner   sdriver.Planner
-	clock     func() time.Time
-	sweepCfg  sqlstore.SweepConfig
-	sweeper   *sqlstore.Sweeper
-	closed    atomic.Bool
 	endpoint  sdriver.Endpoint
 	ids       *threadIDs
 	kills     killers
@@ -55,13 +47,16 @@ func New(cfg Config) (*Storage, error) {
 		return nil, configError("%v", err)
 	}
 	s := &Storage{
-		layout:  set.layout,
-		columns: columnsOf(set.layout.Mode),
-		ownKeys: set.layout.Mode == OwnTables,
-		st:      newStatements(set.layout),
-		planner: sdriver.Planner{Naming: sdriver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.maxValueSize},
-		clock:   set.clock,
-		ids:     &threadIDs{},
+		core: sqlstore.Core{
+			Prefix:  "mysql",
+			Layout:  set.layout,
+			Columns: columnsOf(set.layout.Mode),
+			Planner: sdriver.Planner{Naming: sdriver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.MaxValueSize},
+			Clock:   set.Clock,
+			Bind:    binderOf(set.layout.Mode),
+		},
+		st:  newStatements(set.layout),
+		ids: &threadIDs{},
 	}
 	s.db = sql.OpenDB(&connector{base: base, ids: s.ids})
 	s.db.SetMaxOpenConns(set.conn.poolSize)
@@ -69,14 +64,27 @@ func New(cfg Config) (*Storage, error) {
 	s.db.SetConnMaxIdleTime(set.conn.keepalive)
 	host, port := endpointOf(set.conn.my)
 	s.endpoint = sdriver.Endpoint{System: "mysql", Address: host, Port: port}
-	s.sweepCfg = set.sweep
-	s.sweepCfg.Sweep = s.sweepBatch
-	if set.sweepOff {
-		s.sweeper = sqlstore.StartSweeper(sqlstore.SweepConfig{}) // a no-op
-	} else {
-		s.sweeper = sqlstore.StartSweeper(s.sweepCfg)
-	}
+	s.core.StartSweeper(set.Settings, s.sweepBatch)
 	return s, nil
+}
+
+// binderOf passes names and keys as bytes for OwnTables' VARBINARY columns
+// (a _binary literal: any bytes, compared byte for byte) and as strings
+// for LuaTables' ascii ones (checked to be ASCII already); times in Unix
+// seconds, as they are for OwnTables' BIGINT, clamped to what
+// FROM_UNIXTIME takes for LuaTables' DATETIME (see luaTime); index pairs
+// element by element (the default).
+func binderOf(m Mode) sqlstore.Binder {
+	if m == LuaTables {
+		return sqlstore.Binder{
+			Now: func(t time.Time) any { return luaTime(t.Unix()) },
+			Exp: func(sec int64) any { return luaTime(sec) },
+		}
+	}
+	return sqlstore.Binder{
+		Key: func(k string) any { return []byte(k) },
+		Now: func(t time.Time) any { return t.Unix() },
+	}
 }
 
 // Close stops the sweeper (a batch in flight is cancelled), waits for the
@@ -84,10 +92,9 @@ func New(cfg Config) (*Storage, error) {
 // flight gave their connections back. Later calls return an error matching
 // session.ErrClosed. Close is idempotent.
 func (s *Storage) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
+	if !s.core.Close() {
 		return nil
 	}
-	s.sweeper.Stop()
 	s.kills.stop()
 	return s.db.Close()
 }
@@ -96,15 +103,7 @@ func (s *Storage) Close() error {
 func (s *Storage) Endpoint() sdriver.Endpoint { return s.endpoint }
 
 // Mode returns the tables the Storage uses.
-func (s *Storage) Mode() Mode { return s.layout.Mode }
-
-// enter fails once the Storage is closed.
-func (s *Storage) enter(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("mysql: %s: %w", op, session.ErrClosed)
-	}
-	return nil
-}
+func (s *Storage) Mode() Mode { return s.core.Layout.Mode }
 
 // exec runs a query that returns no rows (one statement, or a transaction
 // of several) and reports the rows its last statement affected. It runs
@@ -116,7 +115,7 @@ func (s *Storage) exec(ctx context.Context, op string, q query, args []any) (int
 			return n, nil
 		}
 		if !again(ctx, err, try) {
-			return 0, s.callError(ctx, op, classify(ctx, err))
+			return 0, s.core.CallError(ctx, op, classify(ctx, err))
 		}
 	}
 }

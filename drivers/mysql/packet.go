@@ -51,7 +51,7 @@ func (s *Storage) checkPacket(ctx context.Context, q query, value []byte) error 
 	if limit == 0 {
 		var n int64
 		if err := s.db.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&n); err != nil {
-			return s.callError(ctx, "set", classify(ctx, err))
+			return s.core.CallError(ctx, "set", classify(ctx, err))
 		}
 		s.maxPacket.Store(n)
 		limit = n

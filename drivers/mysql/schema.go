@@ -19,13 +19,13 @@ import (
 // documentation); tables made by Lua's own DDL are left as they are. The
 // database named in Table must exist.
 func (s *Storage) CreateSchema(ctx context.Context) error {
-	if err := s.enter("create schema"); err != nil {
+	if err := s.core.Enter("create schema"); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mysql: create schema: %w", err)
 	}
-	stmts := schemaStatements(s.layout)
+	stmts := schemaStatements(s.core.Layout)
 	_, err := s.exec(ctx, "create schema", query{Stmt: sqlstore.Stmt{SQL: strings.Join(stmts, "; ")}}, nil)
 	return err
 }

@@ -16,25 +16,15 @@ type SweepStats = sqlstore.SweepStats
 // back short or ctx ends. The background sweeper calls it every
 // Config.SweepInterval; call it yourself when the sweeper is off.
 func (s *Storage) Sweep(ctx context.Context) (SweepStats, error) {
-	if err := s.enter("sweep"); err != nil {
-		return SweepStats{}, err
-	}
-	st, err := sqlstore.SweepRound(ctx, s.sweepCfg)
-	if err != nil {
-		return st, s.callError(ctx, "sweep", classify(ctx, err))
-	}
-	return st, nil
+	return s.core.Sweep(ctx, classify)
 }
 
 // sweepBatch is the sqlstore.SweepFunc of the Storage: one DELETE of at
 // most limit expired rows.
 func (s *Storage) sweepBatch(ctx context.Context, now time.Time, limit int) (int64, error) {
-	var v sqlstore.Values
-	v[sqlstore.ArgNow] = s.timeArg(now.Unix())
-	v[sqlstore.ArgLimit] = int64(limit)
 	// Through exec: a KILL QUERY when the sweeper stops mid-batch, no
 	// transaction to roll back (one statement).
-	n, err := s.execOnce(ctx, query{Stmt: s.st.sweep}, s.st.sweep.Bind(&v))
+	n, err := s.execOnce(ctx, query{Stmt: s.st.sweep}, s.st.sweep.Bind(s.core.SweepValues(now, limit)))
 	if err != nil {
 		return 0, classify(ctx, err)
 	}

@@ -207,39 +207,28 @@ func configError(format string, args ...any) error {
 
 // settings is a validated Config with its defaults applied.
 type settings struct {
-	layout       sqlstore.Layout
-	clock        func() time.Time
-	maxValueSize int
-	sweep        sqlstore.SweepConfig
-	sweepOff     bool
-	poolConfig   *pgxpool.Config // nil with Config.Pool
+	sqlstore.Settings
+	layout     sqlstore.Layout
+	poolConfig *pgxpool.Config // nil with Config.Pool
+}
+
+// options are the fields both SQL drivers read alike (see sqlstore.Options).
+func (c *Config) options() sqlstore.Options {
+	return sqlstore.Options{
+		Mode: c.Mode, Table: c.Table, TableMeta: c.TableMeta, Clock: c.Clock, MaxValueSize: c.MaxValueSize,
+		SweepInterval: c.SweepInterval, SweepBatch: c.SweepBatch, Logger: c.Logger,
+	}
 }
 
 func (c *Config) settings() (*settings, error) {
-	if !c.Mode.Valid() {
-		return nil, configError("unknown Mode %d", int(c.Mode))
-	}
-	s := &settings{clock: c.Clock}
-	if s.clock == nil {
-		s.clock = time.Now
-	}
-	layout, err := c.layout()
-	if err != nil {
+	s := &settings{}
+	var err error
+	if s.layout, err = c.layout(); err != nil {
 		return nil, err
 	}
-	s.layout = layout
-
-	if s.maxValueSize, err = sqlstore.Size("MaxValueSize", c.MaxValueSize, 0); err != nil {
-		return nil, configError("%v", err)
+	if s.Settings, err = c.options().Settings(0, 0); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-
-	s.sweepOff = c.SweepInterval < 0
-	batch, err := sqlstore.Size("SweepBatch", c.SweepBatch, DefaultSweepBatch)
-	if err != nil {
-		return nil, configError("%v", err)
-	}
-	s.sweep = sqlstore.SweepConfig{Now: s.clock, Interval: c.SweepInterval, Batch: batch, Logger: c.Logger}
-
 	if c.Pool != nil {
 		if err := c.checkNoConnFields(); err != nil {
 			return nil, err
@@ -255,28 +244,15 @@ func (c *Config) settings() (*settings, error) {
 	return s, nil
 }
 
-// layout checks the table names and the mode.
+// layout checks the mode and the table names.
 func (c *Config) layout() (sqlstore.Layout, error) {
-	table := c.Table
-	if table == "" {
-		table = DefaultTable
-	}
-	meta := c.TableMeta
-	if meta == "" {
-		meta = sqlstore.DefaultMetaTable(table)
-	}
-	sessions, err := sqlstore.ParseTable(dialect, "Table", table)
+	l, err := c.options().Layout(func(arg, name string) (sqlstore.Table, error) {
+		return sqlstore.ParseTable(dialect, arg, name)
+	})
 	if err != nil {
 		return sqlstore.Layout{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	metaT, err := sqlstore.ParseTable(dialect, "TableMeta", meta)
-	if err != nil {
-		return sqlstore.Layout{}, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	if sessions.String() == metaT.String() {
-		return sqlstore.Layout{}, configError("Table and TableMeta name the same table")
-	}
-	return sqlstore.Layout{Mode: c.Mode, Sessions: sessions, Meta: metaT}, nil
+	return l, nil
 }
 
 // checkNoConnFields refuses connection settings beside Pool: they would be

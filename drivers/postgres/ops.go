@@ -8,74 +8,29 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sessionstore/sessionstore/internal/sqlstore"
 	"github.com/sessionstore/sessionstore/session"
 )
 
 // Set implements session.Storage: one statement, or up to four sent as one
-// pipeline (see setStmts), so one transaction and one round trip.
+// pipeline (see setDialect and sqlstore.Layout.SetStmts), so one
+// transaction and one round trip.
 func (s *Storage) Set(ctx context.Context, name, key string, value []byte, ttl time.Duration, now time.Time, opts session.SetOptions) error {
-	if err := s.enter("set"); err != nil {
+	call, err := s.core.Set(ctx, name, key, value, ttl, now, opts)
+	if err != nil {
 		return err
 	}
-	p, err := s.planner.Set(ctx, name, key, value, ttl, now, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: set: %w", err)
-	}
-	if err := s.columns.CheckSet(&p, s.planner.Naming.HashSubject); err != nil {
-		return fmt.Errorf("postgres: set: %w", err)
-	}
-	if value == nil {
-		value = []byte{} // an empty value is a value; nil would be NULL
-	}
-
-	var v sqlstore.Values
-	v[sqlstore.ArgName] = p.Name
-	v[sqlstore.ArgKey] = p.Key
-	v[sqlstore.ArgValue] = value
-	v[sqlstore.ArgExp] = unixTime(p.Expiry)
-	rot := sqlstore.RotateNone
-	if p.Rotation.Key != "" {
-		rot = sqlstore.RotateShorten
-		if p.Rotation.Remember {
-			rot = sqlstore.RotateRemember
-		}
-		v[sqlstore.ArgOldKey] = p.Rotation.Key
-		v[sqlstore.ArgStaleExp] = unixTime(p.Rotation.StaleExpiry)
-	}
-	md := 0
-	if len(p.Metadata) > 0 {
-		md = 1
-		auds := make([]string, len(p.Metadata))
-		subs := make([]string, len(p.Metadata))
-		for i, pair := range p.Metadata {
-			auds[i] = s.planner.Naming.Audience(pair.Audience)
-			subs[i] = s.planner.Naming.Subject(pair.Subject)
-		}
-		v[sqlstore.ArgAudience] = auds
-		v[sqlstore.ArgSubject] = subs
-	}
-	return s.execAll(ctx, "set", s.st.set[rot][md], &v)
+	md := min(call.Pairs, 1)
+	return s.execAll(ctx, "set", s.st.set[call.Rotation][md], &call.Values)
 }
 
 // Get implements session.Storage: one SELECT of a row that is live by the
 // Storage's clock (Config.Clock), exp > now.
 func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
-	if err := s.enter("get"); err != nil {
+	v, err := s.core.Get(ctx, name, key)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.planner.Get(ctx, name, key)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: get: %w", err)
-	}
-	if err := s.columns.CheckNameKey(p.Name, p.Key); err != nil {
-		return nil, fmt.Errorf("postgres: get: %w", err)
-	}
-	var v sqlstore.Values
-	v[sqlstore.ArgName] = p.Name
-	v[sqlstore.ArgKey] = p.Key
-	v[sqlstore.ArgNow] = pgTime(s.clock())
-	args := s.st.get.Bind(&v)
+	args := s.st.get.Bind(v)
 	var data []byte
 	for try := 1; ; try++ {
 		c, err := s.begin(ctx)
@@ -91,7 +46,7 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 		case errors.Is(err, errNoRows):
 			return nil, fmt.Errorf("postgres: get: %w", session.ErrNotFound)
 		case !again(ctx, err, try):
-			return nil, s.callError(ctx, "get", err)
+			return nil, s.core.CallError(ctx, "get", err)
 		}
 	}
 }
@@ -100,20 +55,11 @@ func (s *Storage) Get(ctx context.Context, name, key string) ([]byte, error) {
 // index rows go with it by the foreign key's cascade, whatever pairs are
 // passed (they are checked, not needed).
 func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, metadata []session.Pair) error {
-	if err := s.enter("delete"); err != nil {
+	v, err := s.core.Delete(ctx, name, key, now, metadata)
+	if err != nil {
 		return err
 	}
-	p, err := s.planner.Delete(ctx, name, key, now, metadata)
-	if err != nil {
-		return fmt.Errorf("postgres: delete: %w", err)
-	}
-	if err := s.columns.CheckNameKey(p.Name, p.Key); err != nil {
-		return fmt.Errorf("postgres: delete: %w", err)
-	}
-	var v sqlstore.Values
-	v[sqlstore.ArgName] = p.Name
-	v[sqlstore.ArgKey] = p.Key
-	_, err = s.exec(ctx, "delete", s.st.del, &v)
+	_, err = s.exec(ctx, "delete", s.st.del, v)
 	return err
 }
 
@@ -121,22 +67,11 @@ func (s *Storage) Delete(ctx context.Context, name, key string, now time.Time, m
 // the sessions, so a key is listed with its session's own expiry while
 // that session is live (exp > now).
 func (s *Storage) ReadMetadata(ctx context.Context, name, audience, subject string, now time.Time) (map[string]time.Time, error) {
-	if err := s.enter("read metadata"); err != nil {
+	v, err := s.core.ReadMetadata(ctx, name, audience, subject, now)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.planner.ReadMetadata(ctx, name, audience, subject, now)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read metadata: %w", err)
-	}
-	if err := s.columns.Name.Check("name", p.Name); err != nil {
-		return nil, fmt.Errorf("postgres: read metadata: %w", err)
-	}
-	var v sqlstore.Values
-	v[sqlstore.ArgName] = p.Name
-	v[sqlstore.ArgAudience] = s.planner.Naming.Audience(p.Audience)
-	v[sqlstore.ArgSubject] = s.planner.Naming.Subject(p.Subject)
-	v[sqlstore.ArgNow] = pgTime(p.Now)
-	args := s.st.readMetadata.Bind(&v)
+	args := s.st.readMetadata.Bind(v)
 	var out map[string]time.Time
 	err = s.run(ctx, "read metadata", func(ctx context.Context, c *pgxpool.Conn) error {
 		out = map[string]time.Time{} // a retry starts afresh

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,16 +21,10 @@ var ErrTimeout = errors.New("postgres: statement timed out")
 // Storage is a session.Storage backed by PostgreSQL. It is safe for
 // concurrent use. Create it with New and Close it when done.
 type Storage struct {
+	core      sqlstore.Core // planning, checks, errors and the sweeper, shared with drivers/mysql
 	pool      *pgxpool.Pool
 	closePool bool
-	layout    sqlstore.Layout
-	columns   sqlstore.Columns
 	st        *statements
-	planner   driver.Planner
-	clock     func() time.Time
-	sweepCfg  sqlstore.SweepConfig
-	sweeper   *sqlstore.Sweeper
-	closed    atomic.Bool
 	endpoint  driver.Endpoint
 }
 
@@ -51,13 +43,17 @@ func New(cfg Config) (*Storage, error) {
 		return nil, err
 	}
 	s := &Storage{
+		core: sqlstore.Core{
+			Prefix:  "postgres",
+			Layout:  set.layout,
+			Columns: columnsOf(set.layout.Mode),
+			Planner: driver.Planner{Naming: driver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.MaxValueSize},
+			Clock:   set.Clock,
+			Bind:    binder,
+		},
 		pool:      cfg.Pool,
 		closePool: cfg.Pool == nil || cfg.ClosePool,
-		layout:    set.layout,
-		columns:   columnsOf(set.layout.Mode),
 		st:        newStatements(set.layout),
-		planner:   driver.Planner{Naming: driver.Naming{HashSubject: cfg.HashSubject}, MaxValueSize: set.maxValueSize},
-		clock:     set.clock,
 	}
 	pc := set.poolConfig
 	if s.pool == nil {
@@ -69,14 +65,16 @@ func New(cfg Config) (*Storage, error) {
 	}
 	host, port := endpointOf(pc)
 	s.endpoint = driver.Endpoint{System: "postgresql", Address: host, Port: port}
-	s.sweepCfg = set.sweep
-	s.sweepCfg.Sweep = s.sweepBatch
-	if set.sweepOff {
-		s.sweeper = sqlstore.StartSweeper(sqlstore.SweepConfig{}) // a no-op
-	} else {
-		s.sweeper = sqlstore.StartSweeper(s.sweepCfg)
-	}
+	s.core.StartSweeper(set.Settings, s.sweepBatch)
 	return s, nil
+}
+
+// binder passes names and keys as text, times as timestamps clamped to
+// PostgreSQL's range, and index pairs as two text arrays.
+var binder = sqlstore.Binder{
+	Now:   func(t time.Time) any { return pgTime(t) },
+	Exp:   func(sec int64) any { return unixTime(sec) },
+	Pairs: func(auds, subs []string) (any, any) { return auds, subs },
 }
 
 // Close stops the sweeper (a batch in flight is cancelled) and closes the
@@ -85,11 +83,7 @@ func New(cfg Config) (*Storage, error) {
 // Config.ClosePool. Later calls return an error matching
 // session.ErrClosed. Close is idempotent.
 func (s *Storage) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	s.sweeper.Stop()
-	if s.closePool {
+	if s.core.Close() && s.closePool {
 		s.pool.Close()
 	}
 	return nil
@@ -99,19 +93,7 @@ func (s *Storage) Close() error {
 func (s *Storage) Endpoint() driver.Endpoint { return s.endpoint }
 
 // Mode returns the tables the Storage uses.
-func (s *Storage) Mode() Mode { return s.layout.Mode }
-
-// enter fails once the Storage is closed.
-func (s *Storage) enter(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("postgres: %s: %w", op, session.ErrClosed)
-	}
-	return nil
-}
-
-// maxAttempts bounds the tries of one statement: a second try only when
-// the first provably did nothing (see retryable).
-const maxAttempts = 2
+func (s *Storage) Mode() Mode { return s.core.Layout.Mode }
 
 // again reports whether a statement that failed with err on try number
 // try (from 1) runs once more: when the try provably changed nothing (pgx
@@ -119,7 +101,7 @@ const maxAttempts = 2
 // the statement back as a deadlock or serialization victim) and the caller
 // still waits.
 func again(ctx context.Context, err error, try int) bool {
-	return try < maxAttempts && retryable(err) && ctx.Err() == nil
+	return sqlstore.Again(ctx, err, try, retryable)
 }
 
 // begin acquires a connection, waiting as long as the caller's context
@@ -137,7 +119,7 @@ func (s *Storage) end(ctx context.Context, c *pgxpool.Conn, err error) error {
 	c.Release()
 	var pe *pgconn.PgError
 	if err != nil && ctx.Err() == nil && errors.As(err, &pe) && pe.Code == "57014" { // query_canceled
-		return &timeoutError{err: err}
+		return &sqlstore.TimeoutError{Timeout: ErrTimeout, Err: err}
 	}
 	return err
 }
@@ -156,7 +138,7 @@ func (s *Storage) run(ctx context.Context, op string, fn func(ctx context.Contex
 			return nil
 		}
 		if !again(ctx, err, try) {
-			return s.callError(ctx, op, err)
+			return s.core.CallError(ctx, op, err)
 		}
 	}
 }
@@ -177,36 +159,6 @@ func retryable(err error) bool {
 	return false
 }
 
-// callError wraps a failed call's error: with the caller's ctx.Err() when
-// the context ended (pgx does not always wrap it), with session.ErrClosed
-// when Close ran meanwhile. pgx's and the server's messages never quote
-// parameters, so no session key or value reaches the text.
-func (s *Storage) callError(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("postgres: %s: %w: %w", op, cerr, err)
-	}
-	if s.closed.Load() {
-		return fmt.Errorf("postgres: %s: %w: %w", op, session.ErrClosed, err)
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
-
-// timeoutError is a statement the server cancelled after ReadTimeout.
-type timeoutError struct {
-	err error
-}
-
-func (e *timeoutError) Error() string {
-	return fmt.Sprintf("statement timed out (ReadTimeout): %v", e.err)
-}
-
-// Unwrap makes errors.Is see ErrTimeout and context.DeadlineExceeded (pgx
-// reports the server's cancellation, not the deadline behind it) besides
-// pgx's error.
-func (e *timeoutError) Unwrap() []error {
-	return []error{ErrTimeout, context.DeadlineExceeded, e.err}
-}
-
 // exec runs a statement that returns no rows and reports the rows it
 // affected.
 func (s *Storage) exec(ctx context.Context, op string, st sqlstore.Stmt, v *sqlstore.Values) (int64, error) {
@@ -221,7 +173,7 @@ func (s *Storage) exec(ctx context.Context, op string, st sqlstore.Stmt, v *sqls
 			}
 		}
 		if !again(ctx, err, try) {
-			return 0, s.callError(ctx, op, err)
+			return 0, s.core.CallError(ctx, op, err)
 		}
 	}
 }

@@ -24,7 +24,7 @@ const schemaLockKey = 0x53657373696f6e // "Session"
 // index gets the name PostgreSQL gives Lua's unnamed one, so a table made
 // by Lua's own DDL is recognised). A schema named in Table must exist.
 func (s *Storage) CreateSchema(ctx context.Context) error {
-	if err := s.enter("create schema"); err != nil {
+	if err := s.core.Enter("create schema"); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -34,7 +34,7 @@ func (s *Storage) CreateSchema(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(schemaLockKey)); err != nil {
 			return err
 		}
-		for _, stmt := range schemaStatements(s.layout) {
+		for _, stmt := range schemaStatements(s.core.Layout) {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func (s *Storage) CreateSchema(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return s.callError(ctx, "create schema", err)
+		return s.core.CallError(ctx, "create schema", err)
 	}
 	return nil
 }
@@ -52,9 +52,6 @@ func (s *Storage) CreateSchema(ctx context.Context) error {
 // Table and TableMeta matter; an invalid one is an error matching
 // ErrConfig.
 func SchemaSQL(cfg Config) (string, error) {
-	if !cfg.Mode.Valid() {
-		return "", configError("unknown Mode %d", int(cfg.Mode))
-	}
 	l, err := cfg.layout()
 	if err != nil {
 		return "", err

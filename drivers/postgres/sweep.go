@@ -17,27 +17,13 @@ type SweepStats = sqlstore.SweepStats
 // Config.SweepInterval; call it yourself when the sweeper is off. Rows
 // another process is sweeping are skipped, not waited for.
 func (s *Storage) Sweep(ctx context.Context) (SweepStats, error) {
-	if err := s.enter("sweep"); err != nil {
-		return SweepStats{}, err
-	}
-	st, err := sqlstore.SweepRound(ctx, s.sweepCfg)
-	if err != nil {
-		return st, s.callError(ctx, "sweep", err)
-	}
-	return st, nil
+	return s.core.Sweep(ctx, nil)
 }
 
 // sweepBatch is the sqlstore.SweepFunc of the Storage: one DELETE of at
-// most limit expired rows.
+// most limit expired rows, straight on the pool: no retry and no
+// per-operation timeout (the sweeper bounds each batch itself).
 func (s *Storage) sweepBatch(ctx context.Context, now time.Time, limit int) (int64, error) {
-	var v sqlstore.Values
-	v[sqlstore.ArgNow] = pgTime(now)
-	v[sqlstore.ArgLimit] = int64(limit)
-	args := s.st.sweep.Bind(&v)
-	var n int64
-	// Straight on the pool: no retry and no per-operation timeout (the
-	// sweeper bounds each batch itself).
-	tag, err := s.pool.Exec(ctx, s.st.sweep.SQL, args...)
-	n = tag.RowsAffected()
-	return n, err
+	tag, err := s.pool.Exec(ctx, s.st.sweep.SQL, s.st.sweep.Bind(s.core.SweepValues(now, limit))...)
+	return tag.RowsAffected(), err
 }

@@ -1,9 +1,7 @@
 package mysql_test
 
 import (
-	"context"
 	"crypto/x509"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/drivers/mysql"
-	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/internal/sqlstore/sqlstoretest"
 )
 
 // These tests need no server: New never connects.
@@ -170,18 +168,7 @@ func TestEndpoint(t *testing.T) {
 func TestClose(t *testing.T) {
 	s, err := mysql.New(mysql.Config{Host: "127.0.0.1", Port: 1, Database: "web"})
 	require.NoError(t, err)
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close(), "a second Close is harmless")
-	ctx := context.Background()
-	_, err = s.Get(ctx, "session", "k")
-	assert.ErrorIs(t, err, session.ErrClosed)
-	assert.ErrorIs(t, s.Set(ctx, "session", "k", nil, time.Minute, time.Now(), session.SetOptions{}), session.ErrClosed)
-	assert.ErrorIs(t, s.Delete(ctx, "session", "k", time.Now(), nil), session.ErrClosed)
-	_, err = s.ReadMetadata(ctx, "session", "a", "s", time.Now())
-	assert.ErrorIs(t, err, session.ErrClosed)
-	assert.ErrorIs(t, s.CreateSchema(ctx), session.ErrClosed)
-	_, err = s.Sweep(ctx)
-	assert.ErrorIs(t, err, session.ErrClosed)
+	sqlstoretest.Closed(t, s)
 }
 
 // A server that is not there: New succeeds (it does not connect), calls
@@ -189,14 +176,7 @@ func TestClose(t *testing.T) {
 func TestNoServer(t *testing.T) {
 	s, err := mysql.New(mysql.Config{Host: "127.0.0.1", Port: 1, Database: "web", SweepInterval: -1})
 	require.NoError(t, err)
-	defer s.Close()
-	_, err = s.Get(context.Background(), "session", "k")
-	require.Error(t, err)
-	assert.False(t, errors.Is(err, session.ErrNotFound))
-	assert.Contains(t, err.Error(), "mysql: get:")
-	err = s.Set(context.Background(), "session", "k", []byte("v"), time.Minute, time.Now(), session.SetOptions{})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "mysql: set:")
+	sqlstoretest.NoServer(t, s, "mysql")
 }
 
 func TestSchemaSQL(t *testing.T) {

@@ -2,24 +2,20 @@ package mysql_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
+	"database/sql/driver"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/sessionstore/sessionstore/drivers/mysql"
 	"github.com/sessionstore/sessionstore/drivers/mysql/mysqltest"
+	"github.com/sessionstore/sessionstore/internal/sqlstore/sqlstoretest"
 )
-
-var b64 = base64.RawURLEncoding
 
 // shared is the MariaDB container the tests share (each in databases of
 // its own); nil when it could not start (sharedErr says why).
@@ -32,49 +28,35 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := func() int {
+	os.Exit(sqlstoretest.Main(m, func() (func(), error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-		shared, sharedErr = mysqltest.Run(ctx, mysqltest.WithSetting("max_connections", "300"))
-		cancel()
-		if shared != nil {
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				if err := shared.Terminate(ctx); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-				}
-			}()
-			cfg, err := gomysql.ParseDSN(shared.DSN)
-			if err != nil {
+		defer cancel()
+		if shared, sharedErr = mysqltest.Run(ctx, mysqltest.WithSetting("max_connections", "300")); sharedErr != nil {
+			return func() {}, nil // the tests skip, or fail with SESSIONSTORE_REQUIRE_DOCKER=1
+		}
+		terminate := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := shared.Terminate(ctx); err != nil {
 				fmt.Fprintln(os.Stderr, err)
-				return 1
 			}
+		}
+		cfg, err := gomysql.ParseDSN(shared.DSN)
+		var connector driver.Connector
+		if err == nil {
 			cfg.MultiStatements = true
 			cfg.InterpolateParams = true
-			connector, err := gomysql.NewConnector(cfg)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			admin = sql.OpenDB(connector)
-			admin.SetMaxOpenConns(40)
-			admin.SetMaxIdleConns(40)
-			defer admin.Close()
+			connector, err = gomysql.NewConnector(cfg)
 		}
-		return m.Run()
-	}()
-	if code == 0 {
-		// Docker's client keeps idle HTTP connections alive; they are not
-		// this package's goroutines.
-		if err := goleak.Find(
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
+		if err != nil {
+			terminate()
+			return nil, err
 		}
-	}
-	os.Exit(code)
+		admin = sql.OpenDB(connector)
+		admin.SetMaxOpenConns(40)
+		admin.SetMaxIdleConns(40)
+		return func() { _ = admin.Close(); terminate() }, nil
+	}))
 }
 
 // server returns the shared server's DSN, or skips (fails with
@@ -87,25 +69,12 @@ func server(t testing.TB) string {
 	return shared.DSN
 }
 
-var dbSeq atomic.Int64
-
 // freshDatabase creates a database of the test's own and drops it (with
 // everything in it) at cleanup. It returns its name.
 func freshDatabase(t testing.TB) string {
 	t.Helper()
 	server(t)
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	name := fmt.Sprintf("t%d_%x", dbSeq.Add(1), r)
-	_, err := admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := admin.ExecContext(ctx, "DROP DATABASE "+name)
-		require.NoError(t, err)
-	})
-	return name
+	return shared.Database(t)
 }
 
 // newStorage returns a Storage on the shared server, in a fresh database
@@ -141,11 +110,7 @@ func newStorageDB(t testing.TB, cfg mysql.Config) (*mysql.Storage, string) {
 
 // sessionKey returns a fresh 43-character base64url key, as
 // lua-resty-session makes them.
-func sessionKey() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return b64.EncodeToString(b[:])
-}
+func sessionKey() string { return sqlstoretest.Key() }
 
 // countRows counts the rows of table (spliced raw) that match where.
 func countRows(t testing.TB, table, where string, args ...any) int {
@@ -153,4 +118,51 @@ func countRows(t testing.TB, table, where string, args ...any) int {
 	var n int
 	require.NoError(t, admin.QueryRow("SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n))
 	return n
+}
+
+// configOf maps the shared tests' options onto a Config.
+func configOf(o sqlstoretest.Options) mysql.Config {
+	cfg := mysql.Config{
+		Mode: o.Mode, Table: o.Table, PoolSize: o.PoolSize, Clock: o.Clock, SweepInterval: o.SweepInterval,
+		SweepBatch: o.SweepBatch, ConnectTimeout: o.ConnectTimeout, ReadTimeout: o.ReadTimeout, HashSubject: o.HashSubject,
+	}
+	if o.Namespace != "" {
+		cfg.Table = o.Namespace + ".sessions"
+	}
+	return cfg
+}
+
+// harness is what the shared tests (sqlstoretest) need of MariaDB.
+var harness = sqlstoretest.Harness{
+	Prefix:    "mysql",
+	Server:    "MariaDB",
+	ErrConfig: mysql.ErrConfig,
+	New: func(t testing.TB, o sqlstoretest.Options) (sqlstoretest.Store, string) {
+		return newStorageDB(t, configOf(o))
+	},
+	Open: func(o sqlstoretest.Options) error {
+		cfg := configOf(o)
+		if shared != nil {
+			cfg.DSN = shared.DSN
+		}
+		s, err := mysql.New(cfg)
+		if err == nil {
+			err = s.Close()
+		}
+		return err
+	},
+	Namespace: func(t testing.TB) string { return freshDatabase(t) },
+	Exec: func(t testing.TB, stmt string) {
+		t.Helper()
+		_, err := admin.Exec(stmt)
+		require.NoError(t, err, stmt)
+	},
+	Count: countRows,
+	QueryString: func(t testing.TB, query string, args ...any) string {
+		t.Helper()
+		var s string
+		require.NoError(t, admin.QueryRow(query, args...).Scan(&s), query)
+		return s
+	},
+	Param: func(int) string { return "?" },
 }

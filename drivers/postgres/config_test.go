@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionstore/sessionstore/drivers/postgres"
-	"github.com/sessionstore/sessionstore/session"
+	"github.com/sessionstore/sessionstore/internal/sqlstore/sqlstoretest"
 )
 
 // These tests need no server: New never connects.
@@ -148,18 +147,7 @@ func TestEndpoint(t *testing.T) {
 func TestClose(t *testing.T) {
 	s, err := postgres.New(postgres.Config{Host: "127.0.0.1", Port: 1})
 	require.NoError(t, err)
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close(), "a second Close is harmless")
-	ctx := context.Background()
-	_, err = s.Get(ctx, "session", "k")
-	assert.ErrorIs(t, err, session.ErrClosed)
-	assert.ErrorIs(t, s.Set(ctx, "session", "k", nil, time.Minute, time.Now(), session.SetOptions{}), session.ErrClosed)
-	assert.ErrorIs(t, s.Delete(ctx, "session", "k", time.Now(), nil), session.ErrClosed)
-	_, err = s.ReadMetadata(ctx, "session", "a", "s", time.Now())
-	assert.ErrorIs(t, err, session.ErrClosed)
-	assert.ErrorIs(t, s.CreateSchema(ctx), session.ErrClosed)
-	_, err = s.Sweep(ctx)
-	assert.ErrorIs(t, err, session.ErrClosed)
+	sqlstoretest.Closed(t, s)
 }
 
 // The application's pool stays open after Close unless ClosePool.
@@ -182,11 +170,7 @@ func TestCloseLeavesAppPool(t *testing.T) {
 func TestNoServer(t *testing.T) {
 	s, err := postgres.New(postgres.Config{Host: "127.0.0.1", Port: 1, SweepInterval: -1})
 	require.NoError(t, err)
-	defer s.Close()
-	_, err = s.Get(context.Background(), "session", "k")
-	require.Error(t, err)
-	assert.False(t, errors.Is(err, session.ErrNotFound))
-	assert.Contains(t, err.Error(), "postgres: get:")
+	sqlstoretest.NoServer(t, s, "postgres")
 }
 
 func TestSchemaSQL(t *testing.T) {

@@ -2,24 +2,21 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
-	"sync/atomic"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/sessionstore/sessionstore/drivers/postgres"
 	"github.com/sessionstore/sessionstore/drivers/postgres/pgtest"
+	"github.com/sessionstore/sessionstore/internal/sqlstore/sqlstoretest"
 )
-
-var b64 = base64.RawURLEncoding
 
 // shared is the PostgreSQL container the tests share (each in schemas of
 // its own); nil when it could not start (sharedErr says why).
@@ -31,44 +28,30 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := func() int {
+	os.Exit(sqlstoretest.Main(m, func() (func(), error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-		shared, sharedErr = pgtest.Run(ctx, pgtest.WithSetting("max_connections", "300"))
-		cancel()
-		if shared != nil {
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				if err := shared.Terminate(ctx); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-				}
-			}()
-			cfg, err := pgxpool.ParseConfig(shared.ConnString)
-			if err != nil {
+		defer cancel()
+		if shared, sharedErr = pgtest.Run(ctx, pgtest.WithSetting("max_connections", "300")); sharedErr != nil {
+			return func() {}, nil // the tests skip, or fail with SESSIONSTORE_REQUIRE_DOCKER=1
+		}
+		terminate := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := shared.Terminate(ctx); err != nil {
 				fmt.Fprintln(os.Stderr, err)
-				return 1
 			}
+		}
+		cfg, err := pgxpool.ParseConfig(shared.ConnString)
+		if err == nil {
 			cfg.MaxConns = 40
-			if admin, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-			defer admin.Close()
+			admin, err = pgxpool.NewWithConfig(context.Background(), cfg)
 		}
-		return m.Run()
-	}()
-	if code == 0 {
-		// Docker's client keeps idle HTTP connections alive; they are not
-		// this package's goroutines.
-		if err := goleak.Find(
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
+		if err != nil {
+			terminate()
+			return nil, err
 		}
-	}
-	os.Exit(code)
+		return func() { admin.Close(); terminate() }, nil
+	}))
 }
 
 // server returns the shared server's connection string, or skips (fails
@@ -81,26 +64,12 @@ func server(t testing.TB) string {
 	return shared.ConnString
 }
 
-var schemaSeq atomic.Int64
-
 // freshSchema creates a database schema of the test's own and drops it
 // (with everything in it) at cleanup. It returns its name.
 func freshSchema(t testing.TB) string {
 	t.Helper()
 	server(t)
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	name := fmt.Sprintf("t%d_%x", schemaSeq.Add(1), r)
-	ctx := context.Background()
-	_, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize())
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := admin.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE")
-		require.NoError(t, err)
-	})
-	return name
+	return shared.Schema(t)
 }
 
 // newStorage returns a Storage on the shared server, in a fresh schema
@@ -136,8 +105,78 @@ func newStorageSchema(t testing.TB, cfg postgres.Config) (*postgres.Storage, str
 
 // sessionKey returns a fresh 43-character base64url key, as
 // lua-resty-session makes them.
-func sessionKey() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return b64.EncodeToString(b[:])
+func sessionKey() string { return sqlstoretest.Key() }
+
+// configOf maps the shared tests' options onto a Config.
+func configOf(o sqlstoretest.Options) postgres.Config {
+	cfg := postgres.Config{
+		Mode: o.Mode, Table: o.Table, PoolSize: o.PoolSize, Clock: o.Clock, SweepInterval: o.SweepInterval,
+		SweepBatch: o.SweepBatch, ConnectTimeout: o.ConnectTimeout, ReadTimeout: o.ReadTimeout, HashSubject: o.HashSubject,
+	}
+	if o.Namespace != "" {
+		cfg.Table = o.Namespace + ".sessions"
+	}
+	return cfg
+}
+
+// harness is what the shared tests (sqlstoretest) need of PostgreSQL.
+var harness = sqlstoretest.Harness{
+	Prefix:    "postgres",
+	Server:    "PostgreSQL",
+	ErrConfig: postgres.ErrConfig,
+	New: func(t testing.TB, o sqlstoretest.Options) (sqlstoretest.Store, string) {
+		return newStorageSchema(t, configOf(o))
+	},
+	Open: func(o sqlstoretest.Options) error {
+		cfg := configOf(o)
+		if shared != nil {
+			cfg.ConnString = shared.ConnString
+		}
+		s, err := postgres.New(cfg)
+		if err == nil {
+			err = s.Close()
+		}
+		return err
+	},
+	Namespace: func(t testing.TB) string { return freshSchema(t) },
+	Exec: func(t testing.TB, stmt string) {
+		t.Helper()
+		_, err := admin.Exec(context.Background(), stmt)
+		require.NoError(t, err, stmt)
+	},
+	Count: countRows,
+	QueryString: func(t testing.TB, query string, args ...any) string {
+		t.Helper()
+		var s string
+		require.NoError(t, admin.QueryRow(context.Background(), query, args...).Scan(&s), query)
+		return s
+	},
+	Param: func(n int) string { return "$" + strconv.Itoa(n) },
+}
+
+// countRows counts the rows of table (as Lua names it: spliced raw) that
+// match where.
+func countRows(t testing.TB, table, where string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, admin.QueryRow(context.Background(), "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n))
+	return n
+}
+
+// lockRow holds the row lock of key in table, in a transaction of the
+// admin pool, until the returned release runs (cleanup runs it too).
+func lockRow(t *testing.T, table, key string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := admin.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "SELECT 1 FROM "+table+" WHERE sid = $1 FOR UPDATE", key)
+	require.NoError(t, err)
+	release = func() {
+		if err := tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+			t.Errorf("release the lock: %v", err)
+		}
+	}
+	t.Cleanup(release)
+	return release
 }

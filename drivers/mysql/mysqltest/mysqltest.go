@@ -3,10 +3,7 @@ package mysqltest
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"net"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -49,9 +46,6 @@ var (
 	ErrNoImage  = containertest.ErrNoImage
 )
 
-// errNotStarted reports a Server value that Start or Run did not make.
-var errNotStarted = errors.New("server not started by mysqltest")
-
 const containerPort = "3306/tcp"
 
 var image = containertest.Image{Env: EnvImage, Default: DefaultImage, BuildScript: "scripts/build-mariadb-image.sh"}
@@ -72,27 +66,22 @@ type Server struct {
 	// Port is the host port the container's 3306 is published on.
 	Port int
 
-	ctr   *containertest.Container
-	admin *sql.DB // for the databases of NewStorage; closed by Terminate
+	db *containertest.Database // the container and the admin pool (databases of NewStorage)
 }
 
 // Option configures Start and Run.
 type Option func(*options)
 
-type options struct {
-	settings map[string]string
-}
+type options = containertest.Settings
 
 // WithSetting sets a server variable at start (mariadbd --name=value),
 // e.g. WithSetting("max_connections", "300").
 func WithSetting(name, value string) Option {
-	return func(o *options) {
-		if o.settings == nil {
-			o.settings = map[string]string{}
-		}
-		o.settings[name] = value
-	}
+	return func(o *options) { o.Set(name, value) }
 }
+
+// kind is MariaDB for the container core.
+var kind = &containertest.Kind{Name: "mysqltest", Spec: spec, Admin: openAdmin}
 
 // Start starts a MariaDB container for the test, waits until it accepts a
 // login, and removes it when the test and its subtests finish. Without a
@@ -101,12 +90,7 @@ func WithSetting(name, value string) Option {
 // EnvRequireDocker=1. Any other problem fails the test.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := newServer(containertest.Start(t, spec(opts)))
-	if err != nil {
-		t.Fatalf("mysqltest: %v", err)
-	}
-	t.Cleanup(s.closeAdmin) // runs before the container's own cleanup
-	return s
+	return newServer(kind.Start(t, containertest.Collect(opts)))
 }
 
 // Run starts a container like Start but without a testing.TB, for a
@@ -114,16 +98,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 // Terminate it. Its error matches ErrNoDocker or ErrNoImage when containers
 // cannot run here (a test then calls SkipOrFail).
 func Run(ctx context.Context, opts ...Option) (*Server, error) {
-	c, err := containertest.Run(ctx, spec(opts))
+	db, err := kind.Run(ctx, containertest.Collect(opts))
 	if err != nil {
 		return nil, err
 	}
-	s, err := newServer(c)
-	if err != nil {
-		_ = c.Terminate(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return s, nil
+	return newServer(db), nil
 }
 
 // SkipOrFail ends t because err, from Run, says that containers cannot run
@@ -131,33 +110,15 @@ func Run(ctx context.Context, opts ...Option) (*Server, error) {
 // Any other error fails t.
 func SkipOrFail(t testing.TB, err error) {
 	t.Helper()
-	if containertest.Unavailable(err) {
-		containertest.SkipOrFail(t, spec(nil), err)
-	}
-	t.Fatalf("mysqltest: %v", err)
+	kind.SkipOrFail(t, err)
 }
 
-func spec(opts []Option) containertest.Spec {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+func spec(settings map[string]string) containertest.Spec {
 	// Test data need not survive a machine crash.
-	settings := map[string]string{"innodb_flush_log_at_trx_commit": "0", "innodb_doublewrite": "0", "skip_name_resolve": "1"}
-	for k, v := range o.settings {
-		settings[k] = v
-	}
-	names := make([]string, 0, len(settings))
-	for k := range settings {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	cmd := []string{"mariadbd"}
-	for _, k := range names {
-		cmd = append(cmd, "--"+k+"="+settings[k])
-	}
+	defaults := map[string]string{"innodb_flush_log_at_trx_commit": "0", "innodb_doublewrite": "0", "skip_name_resolve": "1"}
+	cmd := append([]string{"mariadbd"}, containertest.SettingArgs(defaults, settings, func(k, v string) []string {
+		return []string{"--" + k + "=" + v}
+	})...)
 	return containertest.Spec{
 		Name:  "mysqltest",
 		Image: image,
@@ -181,62 +142,50 @@ func spec(opts []Option) containertest.Spec {
 	}
 }
 
-func newServer(c *containertest.Container) (*Server, error) {
+// rootConfig is go-sql-driver's configuration for root on host port port.
+func rootConfig(port int) *gomysql.Config {
 	cfg := gomysql.NewConfig()
 	cfg.User = User
 	cfg.Net = "tcp"
-	cfg.Addr = net.JoinHostPort(containertest.Host, strconv.Itoa(c.Port()))
-	s := &Server{DSN: cfg.FormatDSN(), Host: containertest.Host, Port: c.Port(), ctr: c}
+	cfg.Addr = net.JoinHostPort(containertest.Host, strconv.Itoa(port))
+	return cfg
+}
+
+func newServer(db *containertest.Database) *Server {
+	return &Server{DSN: rootConfig(db.Port()).FormatDSN(), Host: containertest.Host, Port: db.Port(), db: db}
+}
+
+// admin is the admin pool: database/sql behind containertest.Admin.
+type admin struct{ db *sql.DB }
+
+func openAdmin(c *containertest.Container) (containertest.Admin, error) {
+	cfg := rootConfig(c.Port())
 	cfg.MultiStatements = true
 	connector, err := gomysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s.admin = sql.OpenDB(connector)
-	s.admin.SetMaxOpenConns(4)
-	return s, nil
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(4)
+	return admin{db}, nil
 }
 
-func (s *Server) closeAdmin() {
-	if s.admin != nil {
-		_ = s.admin.Close()
-	}
+func (a admin) Exec(ctx context.Context, stmt string) error {
+	_, err := a.db.ExecContext(ctx, stmt)
+	return err
 }
+
+func (a admin) Close() { _ = a.db.Close() }
 
 // Stop stops the server (clients are disconnected) but keeps the
 // container, its data and its host port, so Start can bring the same
 // address back. Clients see connection errors meanwhile.
-func (s *Server) Stop(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("mysqltest: stop: %w", errNotStarted)
-	}
-	if err := s.ctr.Stop(ctx); err != nil {
-		return fmt.Errorf("mysqltest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Stop(ctx context.Context) error { return kind.Stop(ctx, s.db) }
 
 // Start starts a stopped server again on the same host port, with its
 // data, and waits until it accepts a login.
-func (s *Server) Start(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("mysqltest: start: %w", errNotStarted)
-	}
-	if err := s.ctr.Start(ctx); err != nil {
-		return fmt.Errorf("mysqltest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Start(ctx context.Context) error { return kind.StartAgain(ctx, s.db) }
 
 // Terminate stops and removes the container. Start's cleanup calls it;
 // after Run the caller must. Terminating twice is a no-op.
-func (s *Server) Terminate(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("mysqltest: terminate: %w", errNotStarted)
-	}
-	s.closeAdmin()
-	if err := s.ctr.Terminate(ctx); err != nil {
-		return fmt.Errorf("mysqltest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Terminate(ctx context.Context) error { return kind.Terminate(ctx, s.db) }

@@ -2,11 +2,8 @@ package pgtest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"testing"
 
@@ -45,9 +42,6 @@ var (
 	ErrNoImage  = containertest.ErrNoImage
 )
 
-// errNotStarted reports a Server value that Start or Run did not make.
-var errNotStarted = errors.New("server not started by pgtest")
-
 const containerPort = "5432/tcp"
 
 var image = containertest.Image{Env: EnvImage, Default: DefaultImage, BuildScript: "scripts/build-postgres-image.sh"}
@@ -67,27 +61,22 @@ type Server struct {
 	// Port is the host port the container's 5432 is published on.
 	Port int
 
-	ctr   *containertest.Container
-	admin *pgxpool.Pool // for the schemas of NewStorage; closed by Terminate
+	db *containertest.Database // the container and the admin pool (schemas of NewStorage)
 }
 
 // Option configures Start and Run.
 type Option func(*options)
 
-type options struct {
-	settings map[string]string
-}
+type options = containertest.Settings
 
 // WithSetting sets a server parameter at start (postgres -c name=value),
 // e.g. WithSetting("max_connections", "300").
 func WithSetting(name, value string) Option {
-	return func(o *options) {
-		if o.settings == nil {
-			o.settings = map[string]string{}
-		}
-		o.settings[name] = value
-	}
+	return func(o *options) { o.Set(name, value) }
 }
+
+// kind is PostgreSQL for the container core.
+var kind = &containertest.Kind{Name: "pgtest", Spec: spec, Admin: openAdmin}
 
 // Start starts a PostgreSQL container for the test, waits until it answers
 // SELECT 1, and removes it when the test and its subtests finish. Without a
@@ -96,12 +85,7 @@ func WithSetting(name, value string) Option {
 // EnvRequireDocker=1. Any other problem fails the test.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := newServer(containertest.Start(t, spec(opts)))
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	t.Cleanup(s.closeAdmin) // runs before the container's own cleanup
-	return s
+	return newServer(kind.Start(t, containertest.Collect(opts)))
 }
 
 // Run starts a container like Start but without a testing.TB, for a
@@ -109,16 +93,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 // Terminate it. Its error matches ErrNoDocker or ErrNoImage when containers
 // cannot run here (a test then calls SkipOrFail).
 func Run(ctx context.Context, opts ...Option) (*Server, error) {
-	c, err := containertest.Run(ctx, spec(opts))
+	db, err := kind.Run(ctx, containertest.Collect(opts))
 	if err != nil {
 		return nil, err
 	}
-	s, err := newServer(c)
-	if err != nil {
-		_ = c.Terminate(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return s, nil
+	return newServer(db), nil
 }
 
 // SkipOrFail ends t because err, from Run, says that containers cannot run
@@ -126,34 +105,16 @@ func Run(ctx context.Context, opts ...Option) (*Server, error) {
 // Any other error fails t.
 func SkipOrFail(t testing.TB, err error) {
 	t.Helper()
-	if containertest.Unavailable(err) {
-		containertest.SkipOrFail(t, spec(nil), err)
-	}
-	t.Fatalf("pgtest: %v", err)
+	kind.SkipOrFail(t, err)
 }
 
-func spec(opts []Option) containertest.Spec {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	cmd := []string{"postgres"}
+func spec(settings map[string]string) containertest.Spec {
 	// Test data need not survive a machine crash (the local image sets
 	// these already; the official one does not).
-	settings := map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
-	for k, v := range o.settings {
-		settings[k] = v
-	}
-	names := make([]string, 0, len(settings))
-	for k := range settings {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		cmd = append(cmd, "-c", k+"="+settings[k])
-	}
+	defaults := map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+	cmd := append([]string{"postgres"}, containertest.SettingArgs(defaults, settings, func(k, v string) []string {
+		return []string{"-c", k + "=" + v}
+	})...)
 	return containertest.Spec{
 		Name:  "pgtest",
 		Image: image,
@@ -166,66 +127,54 @@ func spec(opts []Option) containertest.Spec {
 	}
 }
 
-func newServer(c *containertest.Container) (*Server, error) {
+// connString is the server's connection string on host port port.
+func connString(port int) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.User(User),
-		Host:     net.JoinHostPort(containertest.Host, strconv.Itoa(c.Port())),
+		Host:     net.JoinHostPort(containertest.Host, strconv.Itoa(port)),
 		Path:     "/" + Database,
 		RawQuery: "sslmode=disable",
 	}
-	s := &Server{ConnString: u.String(), Host: containertest.Host, Port: c.Port(), ctr: c}
-	cfg, err := pgxpool.ParseConfig(s.ConnString)
+	return u.String()
+}
+
+func newServer(db *containertest.Database) *Server {
+	return &Server{ConnString: connString(db.Port()), Host: containertest.Host, Port: db.Port(), db: db}
+}
+
+// admin is the admin pool: pgxpool behind containertest.Admin.
+type admin struct{ pool *pgxpool.Pool }
+
+func openAdmin(c *containertest.Container) (containertest.Admin, error) {
+	cfg, err := pgxpool.ParseConfig(connString(c.Port()))
 	if err != nil {
 		return nil, err
 	}
 	cfg.MaxConns = 4
-	if s.admin, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return admin{pool}, nil
 }
 
-func (s *Server) closeAdmin() {
-	if s.admin != nil {
-		s.admin.Close()
-	}
+func (a admin) Exec(ctx context.Context, stmt string) error {
+	_, err := a.pool.Exec(ctx, stmt)
+	return err
 }
+
+func (a admin) Close() { a.pool.Close() }
 
 // Stop stops the server (a fast shutdown: clients are disconnected) but
 // keeps the container, its data and its host port, so Start can bring the
 // same address back. Clients see connection errors meanwhile.
-func (s *Server) Stop(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("pgtest: stop: %w", errNotStarted)
-	}
-	if err := s.ctr.Stop(ctx); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Stop(ctx context.Context) error { return kind.Stop(ctx, s.db) }
 
 // Start starts a stopped server again on the same host port, with its
 // data, and waits until it answers.
-func (s *Server) Start(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("pgtest: start: %w", errNotStarted)
-	}
-	if err := s.ctr.Start(ctx); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Start(ctx context.Context) error { return kind.StartAgain(ctx, s.db) }
 
 // Terminate stops and removes the container. Start's cleanup calls it;
 // after Run the caller must. Terminating twice is a no-op.
-func (s *Server) Terminate(ctx context.Context) error {
-	if s.ctr == nil {
-		return fmt.Errorf("pgtest: terminate: %w", errNotStarted)
-	}
-	s.closeAdmin()
-	if err := s.ctr.Terminate(ctx); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	return nil
-}
+func (s *Server) Terminate(ctx context.Context) error { return kind.Terminate(ctx, s.db) }

@@ -12,6 +12,7 @@
 # BENCH_OURS (the -bench regexps of the two passes, to run a subset).
 set -euo pipefail
 cd "$(dirname "$0")"
+. ./lib.sh
 
 COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
@@ -24,13 +25,7 @@ BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 [ -x "$MEMCACHED" ] || { echo "run.sh: no memcached binary at $MEMCACHED (apt-get install memcached, or set MEMCACHED)" >&2; exit 1; }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 50); do
-  p=$((20000 + RANDOM % 20000))
-  if port_free "$p"; then PORT=$p; break; fi
-done
-[ -n "$PORT" ] || { echo "run.sh: no free loopback port found" >&2; exit 1; }
+free_port
 
 MC_PID=""
 cleanup() { if [ -n "$MC_PID" ]; then kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true; fi; }
@@ -38,12 +33,7 @@ trap cleanup EXIT INT TERM
 # -m 2048: a million 1 KiB sessions fit; -t 2: this is a 2-core box.
 "$MEMCACHED" -u "$(id -un)" -l 127.0.0.1 -p "$PORT" -U 0 -m 2048 -t 2 -c 4096 &
 MC_PID=$!
-for i in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'version\r\n' >&3; read -r -t 1 line <&3; [[ $line == VERSION* ]]) 2>/dev/null; then break; fi
-  kill -0 "$MC_PID" 2>/dev/null || { echo "run.sh: memcached exited" >&2; exit 1; }
-  sleep 0.1
-  [ "$i" -lt 100 ] || { echo "run.sh: memcached did not answer on 127.0.0.1:$PORT" >&2; exit 1; }
-done
+wait_answer memcached "$MC_PID" version VERSION
 export SESSIONSTORE_BENCH_MEMCACHED=127.0.0.1:$PORT
 
 mkdir -p results
@@ -67,10 +57,9 @@ for round in $(seq "$COUNT"); do
   "$BINDIR/bench.test" -test.run '^$' -test.bench "$BENCH_PEERS" -test.benchmem -test.count 1 -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
   "$BINDIR/bench.test" -test.run '^$' -test.bench "$BENCH_OURS" -test.benchmem -test.count 1 -test.benchtime "$OURS_BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
 done
-if grep -q -e '^--- FAIL' -e '^FAIL' "$RAW"; then echo "run.sh: a benchmark failed, see $RAW" >&2; exit 1; fi
+check_raw "$RAW"
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+machine
 {
   echo "# Benchmark run $STAMP"
   echo

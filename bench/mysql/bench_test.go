@@ -20,7 +20,7 @@ import (
 // trips/op (round trips, counted on the connection) and cpu-ns/op (this
 // process's CPU: the client's cost; the server is another process).
 func BenchmarkMySQL(b *testing.B) {
-	server(b)
+	srv.Addr(b)
 	sqlbench.Run(b, targets)
 }
 
@@ -28,7 +28,7 @@ func BenchmarkMySQL(b *testing.B) {
 // sqlbench.Paired): raw database/sql running the driver's statements
 // (every operation) and scs's mysqlstore (Get and Set).
 func BenchmarkMySQLPaired(b *testing.B) {
-	server(b)
+	srv.Addr(b)
 	sqlbench.RunPaired(b,
 		func(tb testing.TB) (sqlbench.KV, *atomic.Int64) { return openOurs(tb, mysql.OwnTables) },
 		[]sqlbench.Peer{{Name: "sql", Open: openRaw, Indexed: true}, {Name: "mysqlstore", Open: openMysqlstore}})

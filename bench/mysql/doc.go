@@ -5,10 +5,11 @@
 // and 1,000 sessions, each with its round trips per operation counted on
 // the connection.
 //
-// Everything lives in testing.B benchmarks; run.sh beside this file runs
-// them interleaved against a MariaDB container and writes a report:
+// Everything lives in testing.B benchmarks on the harness of
+// bench/internal/sqlbench; bench/run-sql.sh runs them interleaved against a
+// MariaDB container and writes a report:
 //
-//	cd bench/mysql && ./run.sh
+//	cd bench && ./run-sql.sh mysql
 //
 // The server is SESSIONSTORE_BENCH_MYSQL (a go-sql-driver DSN of a user
 // that may create databases) when set, else one started with

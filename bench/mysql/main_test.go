@@ -2,18 +2,13 @@ package mybench
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/sessionstore/sessionstore/bench/internal/sqlbench"
 	"github.com/sessionstore/sessionstore/drivers/mysql/mysqltest"
 )
 
@@ -23,70 +18,40 @@ import (
 // no registry is reachable).
 const EnvMySQL = "SESSIONSTORE_BENCH_MYSQL"
 
-var (
-	srvOnce sync.Once
-	srvDSN  string
-	srvErr  error
-	started *mysqltest.Server
-	adminDB *sql.DB
-	dbSeq   atomic.Int64
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if adminDB != nil {
-		_ = adminDB.Close()
-	}
-	if started != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := started.Terminate(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, err)
+// srv is the server; each store gets a database of its own.
+var srv = &sqlbench.Server{
+	Env: EnvMySQL,
+	Start: func(ctx context.Context) (string, func(context.Context) error, error) {
+		s, err := mysqltest.Run(ctx, mysqltest.WithSetting("max_connections", "200"))
+		if err != nil {
+			return "", nil, err
 		}
-		cancel()
-	}
-	os.Exit(code)
+		return s.DSN, s.Terminate, nil
+	},
+	Admin: func(dsn string) (sqlbench.Admin, error) {
+		db, err := sql.Open("mysql", dsn)
+		return admin{db}, err
+	},
+	SkipOrFail: mysqltest.SkipOrFail,
+	Create:     func(name string) string { return "CREATE DATABASE " + name },
+	Drop:       func(name string) string { return "DROP DATABASE " + name },
 }
 
-// server returns the DSN of the server, starting one on first use; a test
-// or benchmark without one skips (fails with SESSIONSTORE_REQUIRE_DOCKER=1).
-func server(tb testing.TB) string {
-	tb.Helper()
-	srvOnce.Do(func() {
-		if srvDSN = os.Getenv(EnvMySQL); srvDSN == "" {
-			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-			defer cancel()
-			started, srvErr = mysqltest.Run(ctx, mysqltest.WithSetting("max_connections", "200"))
-			if srvErr != nil {
-				return
-			}
-			srvDSN = started.DSN
-		}
-		adminDB, srvErr = sql.Open("mysql", srvDSN)
-	})
-	if srvErr != nil {
-		mysqltest.SkipOrFail(tb, srvErr)
-	}
-	return srvDSN
+type admin struct{ db *sql.DB }
+
+func (a admin) Exec(stmt string) error {
+	_, err := a.db.Exec(stmt)
+	return err
 }
 
-// database creates a fresh database for one store and returns its name;
-// it is dropped at cleanup.
-func database(tb testing.TB) string {
-	tb.Helper()
-	server(tb)
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	name := fmt.Sprintf("bench_%d_%s", dbSeq.Add(1), hex.EncodeToString(r[:]))
-	if _, err := adminDB.Exec("CREATE DATABASE " + name); err != nil {
-		tb.Fatalf("create database: %v", err)
+func (a admin) Close() error {
+	if a.db == nil {
+		return nil
 	}
-	tb.Cleanup(func() {
-		if _, err := adminDB.Exec("DROP DATABASE " + name); err != nil {
-			tb.Errorf("drop database: %v", err)
-		}
-	})
-	return name
+	return a.db.Close()
 }
+
+func TestMain(m *testing.M) { os.Exit(srv.Main(m)) }
 
 // poolSize is every store's connection cap.
 const poolSize = 8
@@ -95,7 +60,7 @@ const poolSize = 8
 // database db.
 func serverConfig(tb testing.TB, db string) *gomysql.Config {
 	tb.Helper()
-	cfg, err := gomysql.ParseDSN(server(tb))
+	cfg, err := gomysql.ParseDSN(srv.Addr(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionstore/sessionstore/bench/internal/sqlbench"
 	"github.com/sessionstore/sessionstore/drivers/mysql"
+	"github.com/sessionstore/sessionstore/internal/tripcount"
 	"github.com/sessionstore/sessionstore/session"
 	"github.com/sessionstore/sessionstore/session/driver"
 )
@@ -27,15 +28,13 @@ var targets = []sqlbench.Target{
 
 // --- ours -----------------------------------------------------------------
 
-type oursKV struct{ s *mysql.Storage }
-
 func openOurs(tb testing.TB, mode mysql.Mode) (sqlbench.KV, *atomic.Int64) {
-	db := database(tb)
+	db := srv.Namespace(tb)
 	cfg := serverConfig(tb, db)
 	trips := new(atomic.Int64)
 	s, err := mysql.New(mysql.Config{
 		DSN: cfg.FormatDSN(), Mode: mode, Table: "sessions", PoolSize: poolSize,
-		SweepInterval: -1, DialContext: sqlbench.CountingDial(trips),
+		SweepInterval: -1, DialContext: tripcount.Dial(trips),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -44,27 +43,7 @@ func openOurs(tb testing.TB, mode mysql.Mode) (sqlbench.KV, *atomic.Int64) {
 	if err := s.CreateSchema(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return oursKV{s}, trips
-}
-
-func (o oursKV) Set(ctx context.Context, key string, v []byte) error {
-	return o.s.Set(ctx, sqlbench.CookieName, key, v, sqlbench.TTL, time.Now(), session.SetOptions{})
-}
-
-func (o oursKV) Get(ctx context.Context, key string) ([]byte, error) {
-	return o.s.Get(ctx, sqlbench.CookieName, key)
-}
-
-func (o oursKV) SetIndexed(ctx context.Context, key string, v []byte, p session.Pair) error {
-	return o.s.Set(ctx, sqlbench.CookieName, key, v, sqlbench.TTL, time.Now(), session.SetOptions{Metadata: []session.Pair{p}})
-}
-
-func (o oursKV) Rotate(ctx context.Context, old, key string, v []byte, p session.Pair) error {
-	return o.s.Set(ctx, sqlbench.CookieName, key, v, sqlbench.TTL, time.Now(), session.SetOptions{OldKey: old, Metadata: []session.Pair{p}})
-}
-
-func (o oursKV) ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error) {
-	return o.s.ReadMetadata(ctx, sqlbench.CookieName, p.Audience, p.Subject, time.Now())
+	return sqlbench.Ours{S: s}, trips
 }
 
 // --- raw database/sql: the driver's statements, as an application would run them
@@ -99,7 +78,7 @@ func rawConfig(tb testing.TB, db string, trips *atomic.Int64) *gomysql.Config {
 	if err := cfg.Apply(gomysql.Charset("utf8mb4", "")); err != nil {
 		tb.Fatal(err)
 	}
-	cfg.DialFunc = sqlbench.CountingDial(trips)
+	cfg.DialFunc = tripcount.Dial(trips)
 	return cfg
 }
 
@@ -107,7 +86,7 @@ func rawConfig(tb testing.TB, db string, trips *atomic.Int64) *gomysql.Config {
 // through database/sql directly: the floor the driver's own cost is
 // measured against.
 func openRaw(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
-	name := database(tb)
+	name := srv.Namespace(tb)
 	ddl, err := mysql.SchemaSQL(mysql.Config{Table: name + ".sessions"})
 	if err != nil {
 		tb.Fatal(err)
@@ -184,12 +163,12 @@ type mysqlstoreKV struct{ s *mysqlstore.MySQLStore }
 // interpolateParams=true (one round trip per call, as ours; without it
 // go-sql-driver prepares every statement: two), and no cleanup goroutine.
 func openMysqlstore(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
-	name := database(tb)
+	name := srv.Namespace(tb)
 	trips := new(atomic.Int64)
 	cfg := serverConfig(tb, name)
 	cfg.ParseTime = true
 	cfg.InterpolateParams = true
-	cfg.DialFunc = sqlbench.CountingDial(trips)
+	cfg.DialFunc = tripcount.Dial(trips)
 	db := openDB(tb, cfg)
 	for _, ddl := range []string{
 		"CREATE TABLE sessions (token CHAR(43) PRIMARY KEY, data BLOB NOT NULL, expiry TIMESTAMP(6) NOT NULL)",

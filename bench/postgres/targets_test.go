@@ -2,11 +2,8 @@ package pgbench
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,66 +12,23 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sessionstore/sessionstore/bench/internal/sqlbench"
 	"github.com/sessionstore/sessionstore/drivers/postgres"
 	"github.com/sessionstore/sessionstore/session"
 	"github.com/sessionstore/sessionstore/session/driver"
 )
 
-const (
-	cookieName = "session"
-	ttl        = time.Hour
-	valueSize  = 1024
-)
-
-var (
-	value1K = []byte(strings.Repeat("v", valueSize))
-	b64     = base64.RawURLEncoding
-	errMiss = errors.New("bench: miss")
-)
-
-// sessionKey returns the i-th key of a keyspace: 43 characters of
-// base64url, as lua-resty-session's.
-func sessionKey(i int) string {
-	var b [32]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(i))
-	copy(b[8:], "sessionstore-bench-key-padding")
-	return b64.EncodeToString(b[:])
-}
-
-// kv is what every store does: a session layer's plain saves and loads.
-type kv interface {
-	Set(ctx context.Context, key string, value []byte) error
-	Get(ctx context.Context, key string) ([]byte, error)
-}
-
-// indexed is what only our driver and raw pgx running its statements do.
-type indexed interface {
-	kv
-	SetIndexed(ctx context.Context, key string, value []byte, p session.Pair) error
-	Rotate(ctx context.Context, old, key string, value []byte, p session.Pair) error
-	ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error)
-}
-
-// target is one store under test; open returns it with its round-trip
-// counter.
-type target struct {
-	name string
-	open func(tb testing.TB) (kv, *atomic.Int64)
-}
-
-var targets = []target{
-	{"ours", func(tb testing.TB) (kv, *atomic.Int64) { return openOurs(tb, postgres.OwnTables) }},
-	{"ours-lua", func(tb testing.TB) (kv, *atomic.Int64) { return openOurs(tb, postgres.LuaTables) }},
-	{"pgx", openRaw},
-	{"pgxstore", openPgxstore},
+var targets = []sqlbench.Target{
+	{Name: "ours", Open: func(tb testing.TB) (sqlbench.KV, *atomic.Int64) { return openOurs(tb, postgres.OwnTables) }},
+	{Name: "ours-lua", Open: func(tb testing.TB) (sqlbench.KV, *atomic.Int64) { return openOurs(tb, postgres.LuaTables) }},
+	{Name: "pgx", Open: openRaw},
+	{Name: "pgxstore", Open: openPgxstore},
 }
 
 // --- ours -----------------------------------------------------------------
 
-type oursKV struct{ s *postgres.Storage }
-
-func openOurs(tb testing.TB, mode postgres.Mode) (kv, *atomic.Int64) {
-	name := schema(tb)
+func openOurs(tb testing.TB, mode postgres.Mode) (sqlbench.KV, *atomic.Int64) {
+	name := srv.Namespace(tb)
 	pool, trips := countedPool(tb, name)
 	s, err := postgres.New(postgres.Config{Pool: pool, Mode: mode, Table: name + ".sessions", SweepInterval: -1})
 	if err != nil {
@@ -84,27 +38,7 @@ func openOurs(tb testing.TB, mode postgres.Mode) (kv, *atomic.Int64) {
 	if err := s.CreateSchema(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return oursKV{s}, trips
-}
-
-func (o oursKV) Set(ctx context.Context, key string, v []byte) error {
-	return o.s.Set(ctx, cookieName, key, v, ttl, time.Now(), session.SetOptions{})
-}
-
-func (o oursKV) Get(ctx context.Context, key string) ([]byte, error) {
-	return o.s.Get(ctx, cookieName, key)
-}
-
-func (o oursKV) SetIndexed(ctx context.Context, key string, v []byte, p session.Pair) error {
-	return o.s.Set(ctx, cookieName, key, v, ttl, time.Now(), session.SetOptions{Metadata: []session.Pair{p}})
-}
-
-func (o oursKV) Rotate(ctx context.Context, old, key string, v []byte, p session.Pair) error {
-	return o.s.Set(ctx, cookieName, key, v, ttl, time.Now(), session.SetOptions{OldKey: old, Metadata: []session.Pair{p}})
-}
-
-func (o oursKV) ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error) {
-	return o.s.ReadMetadata(ctx, cookieName, p.Audience, p.Subject, time.Now())
+	return sqlbench.Ours{S: s}, trips
 }
 
 // --- raw pgx: the driver's statements, as an application would run them ---
@@ -117,8 +51,8 @@ type rawKV struct {
 // openRaw creates the driver's own tables and runs the driver's statements
 // (OwnTables, byte for byte) through pgxpool directly: the floor the
 // driver's own cost is measured against.
-func openRaw(tb testing.TB) (kv, *atomic.Int64) {
-	name := schema(tb)
+func openRaw(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
+	name := srv.Namespace(tb)
 	pool, trips := countedPool(tb, name)
 	ddl, err := postgres.SchemaSQL(postgres.Config{Table: name + ".sessions"})
 	if err != nil {
@@ -143,31 +77,31 @@ func openRaw(tb testing.TB) (kv, *atomic.Int64) {
 	}, trips
 }
 
-func expiry() time.Time { return time.Unix(driver.ExpiryUnix(time.Now(), ttl), 0) }
+func expiry() time.Time { return time.Unix(driver.ExpiryUnix(time.Now(), sqlbench.TTL), 0) }
 
 func (r *rawKV) Set(ctx context.Context, key string, v []byte) error {
-	_, err := r.pool.Exec(ctx, r.set, cookieName, key, v, expiry())
+	_, err := r.pool.Exec(ctx, r.set, sqlbench.CookieName, key, v, expiry())
 	return err
 }
 
 func (r *rawKV) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := r.pool.QueryRow(ctx, r.get, cookieName, key, time.Now()).Scan(&v)
+	err := r.pool.QueryRow(ctx, r.get, sqlbench.CookieName, key, time.Now()).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errMiss
+		return nil, sqlbench.ErrMiss
 	}
 	return v, err
 }
 
 func pairArrays(p session.Pair) ([]string, []string) {
-	return []string{b64.EncodeToString([]byte(p.Audience))}, []string{b64.EncodeToString([]byte(p.Subject))}
+	return []string{sqlbench.Encode(p.Audience)}, []string{sqlbench.Encode(p.Subject)}
 }
 
 func (r *rawKV) SetIndexed(ctx context.Context, key string, v []byte, p session.Pair) error {
 	auds, subs := pairArrays(p)
 	var b pgx.Batch
-	b.Queue(r.set, cookieName, key, v, expiry())
-	b.Queue(r.index, cookieName, key, auds, subs)
+	b.Queue(r.set, sqlbench.CookieName, key, v, expiry())
+	b.Queue(r.index, sqlbench.CookieName, key, auds, subs)
 	return r.pool.SendBatch(ctx, &b).Close()
 }
 
@@ -175,15 +109,15 @@ func (r *rawKV) Rotate(ctx context.Context, old, key string, v []byte, p session
 	auds, subs := pairArrays(p)
 	stale := time.Unix(driver.ExpiryUnix(time.Now(), session.DefaultStaleTTL), 0)
 	var b pgx.Batch
-	b.Queue(r.set, cookieName, key, v, expiry())
-	b.Queue(r.shorten, stale, cookieName, old)
-	b.Queue(r.unindex, cookieName, old, auds, subs, stale)
-	b.Queue(r.index, cookieName, key, auds, subs)
+	b.Queue(r.set, sqlbench.CookieName, key, v, expiry())
+	b.Queue(r.shorten, stale, sqlbench.CookieName, old)
+	b.Queue(r.unindex, sqlbench.CookieName, old, auds, subs, stale)
+	b.Queue(r.index, sqlbench.CookieName, key, auds, subs)
 	return r.pool.SendBatch(ctx, &b).Close()
 }
 
 func (r *rawKV) ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error) {
-	rows, err := r.pool.Query(ctx, r.rd, cookieName, b64.EncodeToString([]byte(p.Audience)), b64.EncodeToString([]byte(p.Subject)), time.Now())
+	rows, err := r.pool.Query(ctx, r.rd, sqlbench.CookieName, sqlbench.Encode(p.Audience), sqlbench.Encode(p.Subject), time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -208,8 +142,8 @@ type pgxstoreKV struct{ s *pgxstore.PostgresStore }
 
 // openPgxstore creates pgxstore's table (its README's DDL) in a schema of
 // its own, reached through search_path; no cleanup goroutine.
-func openPgxstore(tb testing.TB) (kv, *atomic.Int64) {
-	name := schema(tb)
+func openPgxstore(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
+	name := srv.Namespace(tb)
 	pool, trips := countedPool(tb, name)
 	if _, err := pool.Exec(context.Background(), `CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
 CREATE INDEX sessions_expiry_idx ON sessions (expiry)`); err != nil {
@@ -221,13 +155,13 @@ CREATE INDEX sessions_expiry_idx ON sessions (expiry)`); err != nil {
 // Set and Get call Commit and Find, as scs does: this version of pgxstore
 // has no context variants.
 func (p pgxstoreKV) Set(_ context.Context, key string, v []byte) error {
-	return p.s.Commit(key, v, time.Now().Add(ttl))
+	return p.s.Commit(key, v, time.Now().Add(sqlbench.TTL))
 }
 
 func (p pgxstoreKV) Get(_ context.Context, key string) ([]byte, error) {
 	v, ok, err := p.s.Find(key)
 	if err == nil && !ok {
-		err = errMiss
+		err = sqlbench.ErrMiss
 	}
 	return v, err
 }

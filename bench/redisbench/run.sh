@@ -10,6 +10,7 @@
 # (default 0.5s), BENCH_REDIS and BENCH_OURS (the -bench regexps of the two passes).
 set -euo pipefail
 cd "$(dirname "$0")"
+. ../lib.sh
 
 COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
@@ -21,13 +22,7 @@ BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 [ -x "$REDIS_SERVER" ] || { echo "run.sh: no redis-server at $REDIS_SERVER (apt-get install redis-server, or set REDIS_SERVER)" >&2; exit 1; }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=""
-for _ in $(seq 50); do
-  p=$((20000 + RANDOM % 20000))
-  if port_free "$p"; then PORT=$p; break; fi
-done
-[ -n "$PORT" ] || { echo "run.sh: no free loopback port found" >&2; exit 1; }
+free_port
 
 RS_PID=""
 BINDIR=$(mktemp -d)
@@ -38,12 +33,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 "$REDIS_SERVER" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$BINDIR" --logfile "$BINDIR/redis.log" &
 RS_PID=$!
-for i in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'PING\r\n' >&3; read -r -t 1 line <&3; [[ $line == +PONG* ]]) 2>/dev/null; then break; fi
-  kill -0 "$RS_PID" 2>/dev/null || { echo "run.sh: redis-server exited" >&2; exit 1; }
-  sleep 0.1
-  [ "$i" -lt 100 ] || { echo "run.sh: redis-server did not answer on 127.0.0.1:$PORT" >&2; exit 1; }
-done
+wait_answer redis-server "$RS_PID" PING +PONG
 export SESSIONSTORE_BENCH_REDIS=127.0.0.1:$PORT
 
 mkdir -p ../results
@@ -65,10 +55,9 @@ for round in $(seq "$COUNT"); do
   "$BINDIR/redisbench.test" -test.run '^$' -test.bench "$BENCH_REDIS" -test.benchmem -test.count 1 -test.benchtime "$BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
   "$BINDIR/redisbench.test" -test.run '^$' -test.bench "$BENCH_OURS" -test.benchmem -test.count 1 -test.benchtime "$OURS_BENCHTIME" -test.timeout 0 2>&1 | tee -a "$RAW"
 done
-if grep -q -e '^--- FAIL' -e '^FAIL' "$RAW"; then echo "run.sh: a benchmark failed, see $RAW" >&2; exit 1; fi
+check_raw "$RAW"
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+machine
 {
   echo "# Redis benchmark run $STAMP"
   echo

@@ -6,10 +6,12 @@
 // and to the peer (above 1: ours is faster), the same ratio in client CPU
 // time, the round trips per operation, and the paired measurements.
 //
-//	go run ./cmd/sqlratio results/mysql-run.txt
-//	go run ./cmd/sqlratio -bench Postgres -stores ours,ours-lua,pgx,pgxstore -floor pgx -peer pgxstore results/postgres-run.txt
+//	go run ./cmd/sqlratio -driver mysql results/mysql-run.txt
+//	go run ./cmd/sqlratio -driver postgres results/postgres-run.txt
 //
-// The defaults are bench/mysql's.
+// -driver picks the benchmark and stores of bench/mysql (the default) or
+// bench/postgres; -bench, -stores, -floor and -peer override them, for
+// another driver's benchmarks.
 package main
 
 import (
@@ -37,19 +39,43 @@ func main() {
 	}
 }
 
+// profiles are the SQL drivers' benchmarks (bench/mysql, bench/postgres):
+// raw database/sql and pgx run the driver's own statements (the floor),
+// scs's stores are the peers.
+var profiles = map[string]profile{
+	"mysql":    {bench: "MySQL", stores: []string{"ours", "ours-lua", "sql", "mysqlstore"}, floor: "sql", peer: "mysqlstore"},
+	"postgres": {bench: "Postgres", stores: []string{"ours", "ours-lua", "pgx", "pgxstore"}, floor: "pgx", peer: "pgxstore"},
+}
+
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sqlratio", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var p profile
-	var stores string
-	fs.StringVar(&p.bench, "bench", "MySQL", "benchmark name without the Benchmark prefix")
-	fs.StringVar(&stores, "stores", "ours,ours-lua,sql,mysqlstore", "stores in column order, ours first")
-	fs.StringVar(&p.floor, "floor", "sql", "the raw client running the driver's statements")
-	fs.StringVar(&p.peer, "peer", "mysqlstore", "the peer store")
+	var driver, stores string
+	fs.StringVar(&driver, "driver", "mysql", "mysql or postgres: the defaults of the flags below")
+	fs.StringVar(&p.bench, "bench", "", "benchmark name without the Benchmark prefix")
+	fs.StringVar(&stores, "stores", "", "stores in column order, ours first")
+	fs.StringVar(&p.floor, "floor", "", "the raw client running the driver's statements")
+	fs.StringVar(&p.peer, "peer", "", "the peer store")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("sqlratio: %w", err)
 	}
-	p.stores = strings.Split(stores, ",")
+	def, ok := profiles[driver]
+	if !ok {
+		return fmt.Errorf("sqlratio: -driver %q: want mysql or postgres", driver)
+	}
+	p.stores = def.stores
+	if stores != "" {
+		p.stores = strings.Split(stores, ",")
+	}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{{&p.bench, def.bench}, {&p.floor, def.floor}, {&p.peer, def.peer}} {
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
 	r := stdin
 	if files := fs.Args(); len(files) > 0 {
 		var rs []io.Reader

@@ -43,7 +43,24 @@ func TestRunOtherProfile(t *testing.T) {
 	assert.Contains(t, out.String(), "| Get | pgx | 60 | 63 | 1.05× |")
 }
 
+// -driver postgres reads bench/postgres's output (the former pgratio).
+func TestRunPostgres(t *testing.T) {
+	pg := strings.NewReplacer("MySQL", "Postgres", "store=sql", "store=pgx", "peer=sql", "peer=pgx", "mysqlstore", "pgxstore").Replace(sample)
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-driver", "postgres"}, strings.NewReader(pg), &out))
+	got := out.String()
+	assert.Contains(t, got, "Medians of 2 runs")
+	assert.Contains(t, got, "| operation | ours | ours-lua | pgx | pgxstore | ours ÷ pgx | ours ÷ pgxstore | ours ÷ pgx, client CPU | round trips (ours / pgx / pgxstore) |")
+	assert.Contains(t, got, "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
+	assert.Contains(t, got, "| ReadMetadata sessions=10 | 500 | – | 400 | – | 0.80× | – | – | 1 / 1 / – |")
+	assert.NotContains(t, got, "Other")
+	assert.Contains(t, got, "| Get | pgx | 60 | 63 | 1.05× |")
+	assert.Contains(t, got, "| ReadMetadata sessions=10 | pgx | 200 | 190 | 0.95× |")
+}
+
 func TestRunWithoutResults(t *testing.T) {
+	assert.Error(t, run([]string{"-driver", "oracle"}, strings.NewReader(""), &bytes.Buffer{}))
+	assert.Error(t, run([]string{"-driver", "postgres"}, strings.NewReader("PASS\n"), &bytes.Buffer{}))
 	assert.ErrorIs(t, run(nil, strings.NewReader("PASS\n"), &bytes.Buffer{}), errNoResults)
 	assert.Error(t, run([]string{"-nope"}, strings.NewReader(""), &bytes.Buffer{}))
 	assert.Error(t, run([]string{"/no/such/file"}, strings.NewReader(""), &bytes.Buffer{}))

@@ -1,8 +1,12 @@
 // Package sqlbench is the harness of the SQL drivers' benchmarks
-// (bench/mysql): the stores under test behind two small interfaces, the
-// workload (Get, Set, a rotation with one index pair, ReadMetadata of a
-// subject with n sessions) with round trips and client CPU per operation,
-// and the paired measurement of ours against a peer call by call.
+// (bench/postgres, bench/mysql): the stores under test behind two small
+// interfaces (Ours adapts our drivers), the workload (Get, Set, a rotation
+// with one index pair, ReadMetadata of a subject with n sessions) with
+// round trips and client CPU per operation, the paired measurement of ours
+// against a peer call by call, the smoke check every store passes before
+// its numbers count (CheckTargets), and the server they run against
+// (Server: a running one, or one the driver's test helper starts). One
+// harness, so that both drivers are measured the same way.
 package sqlbench
 
 import (

@@ -1,0 +1,32 @@
+package sqlbench
+
+import (
+	"context"
+	"time"
+
+	"github.com/sessionstore/sessionstore/session"
+)
+
+// Ours is our driver as a store under test: every operation through the
+// session.Storage API, as an application calls it.
+type Ours struct{ S session.Storage }
+
+func (o Ours) Set(ctx context.Context, key string, v []byte) error {
+	return o.S.Set(ctx, CookieName, key, v, TTL, time.Now(), session.SetOptions{})
+}
+
+func (o Ours) Get(ctx context.Context, key string) ([]byte, error) {
+	return o.S.Get(ctx, CookieName, key)
+}
+
+func (o Ours) SetIndexed(ctx context.Context, key string, v []byte, p session.Pair) error {
+	return o.S.Set(ctx, CookieName, key, v, TTL, time.Now(), session.SetOptions{Metadata: []session.Pair{p}})
+}
+
+func (o Ours) Rotate(ctx context.Context, old, key string, v []byte, p session.Pair) error {
+	return o.S.Set(ctx, CookieName, key, v, TTL, time.Now(), session.SetOptions{OldKey: old, Metadata: []session.Pair{p}})
+}
+
+func (o Ours) ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error) {
+	return o.S.ReadMetadata(ctx, CookieName, p.Audience, p.Subject, time.Now())
+}

@@ -1,11 +1,10 @@
 package bench
 
 import (
-	"context"
-	"math/rand/v2"
 	"os"
-	"sync/atomic"
 	"testing"
+
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 )
 
 func TestMain(m *testing.M) {
@@ -53,76 +52,21 @@ func runWorkload(b *testing.B, memcached bool) {
 const setKeys = 10_000
 
 func benchSet(b *testing.B, t target) {
-	s := prefilled(b, t, setKeys)
-	ks := benchKeys(setKeys)
-	ctx := context.Background()
-	b.SetBytes(valueSize)
-	b.ReportAllocs()
-	cpu := startCPU()
-	i := 0
-	for b.Loop() {
-		if err := s.Set(ctx, ks[i%setKeys], value1K); err != nil {
-			b.Fatalf("Set: %v", err)
-		}
-		i++
-	}
-	cpu.report(b)
+	workload.Set(b, prefilled(b, t, setKeys), workload.Keys(setKeys))
 }
 
 func benchGet(b *testing.B, t target) {
-	s := prefilled(b, t, setKeys)
-	ks := benchKeys(setKeys)
-	ctx := context.Background()
-	b.SetBytes(valueSize)
-	b.ReportAllocs()
-	cpu := startCPU()
-	i := 0
-	for b.Loop() {
-		v, err := s.Get(ctx, ks[i%setKeys])
-		if err != nil {
-			b.Fatalf("Get: %v", err)
-		}
-		if len(v) != valueSize {
-			b.Fatalf("Get: %d bytes, want %d", len(v), valueSize)
-		}
-		i++
-	}
-	cpu.report(b)
+	workload.Get(b, prefilled(b, t, setKeys), workload.Keys(setKeys))
 }
 
-// mixSeed makes every RunParallel goroutine draw a different key sequence.
-var mixSeed atomic.Uint64
-
-// benchMix is 90% Get / 10% Set of uniformly random keys among n live
-// sessions, from GOMAXPROCS goroutines (memory) or 4×GOMAXPROCS goroutines
-// (memcached, whose callers mostly wait on the network).
+// benchMix is workload.Mix among n live sessions, from GOMAXPROCS
+// goroutines (memory) or 4×GOMAXPROCS goroutines (memcached, whose callers
+// mostly wait on the network).
 func benchMix(b *testing.B, t target, n int, network bool) {
 	s := prefilled(b, t, n)
-	ks := benchKeys(n)
-	ctx := context.Background()
+	parallelism := 0
 	if network {
-		b.SetParallelism(4)
+		parallelism = 4
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := startCPU()
-	defer cpu.report(b)
-	b.RunParallel(func(pb *testing.PB) {
-		r := rand.New(rand.NewPCG(mixSeed.Add(1), 0x5e55))
-		for pb.Next() {
-			x := r.Uint64()
-			k := ks[(x>>8)%uint64(n)]
-			if (x&0xffff)%10 == 0 { // 10% Sets
-				if err := s.Set(ctx, k, value1K); err != nil {
-					b.Errorf("Set: %v", err)
-					return
-				}
-				continue
-			}
-			if _, err := s.Get(ctx, k); err != nil {
-				b.Errorf("Get: %v", err)
-				return
-			}
-		}
-	})
+	workload.Mix(b, s, workload.Keys(n), parallelism, false)
 }

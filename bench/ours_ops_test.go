@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 	"github.com/sessionstore/sessionstore/drivers/memory"
 	"github.com/sessionstore/sessionstore/session"
 )
@@ -50,7 +51,7 @@ func uniqueKeys(n int) []string {
 	base := run.Add(1)
 	ks := make([]string, n)
 	for i := range ks {
-		ks[i] = sessionKey(int(base)*1_000_003 + i) // distinct from the prefilled keyspace's small indexes
+		ks[i] = workload.SessionKey(int(base)*1_000_003 + i) // distinct from the prefilled keyspace's small indexes
 	}
 	return ks
 }
@@ -74,20 +75,20 @@ func benchRotate(b *testing.B, s session.Storage) {
 	ctx := context.Background()
 	ks := uniqueKeys(b.N + 1)
 	md := uniquePair()
-	if err := s.Set(ctx, cookieName, ks[0], value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
+	if err := s.Set(ctx, cookieName, ks[0], workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
 		b.Fatalf("Set: %v", err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for i := range b.N {
 		opts := session.SetOptions{OldKey: ks[i], Metadata: md}
-		if err := s.Set(ctx, cookieName, ks[i+1], value1K, ttl, time.Now(), opts); err != nil {
+		if err := s.Set(ctx, cookieName, ks[i+1], workload.Value1K, ttl, time.Now(), opts); err != nil {
 			b.Fatalf("rotate: %v", err)
 		}
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpu.Report(b)
 	live, err := s.ReadMetadata(ctx, cookieName, md[0].Audience, md[0].Subject, time.Now())
 	if err != nil || len(live) != 1 {
 		b.Fatalf("after %d rotations: %d live keys, %v; want 1", b.N, len(live), err)
@@ -100,13 +101,13 @@ func benchReadMetadata(b *testing.B, s session.Storage, n int) {
 	ctx := context.Background()
 	md := uniquePair()
 	for _, k := range uniqueKeys(n) {
-		if err := s.Set(ctx, cookieName, k, value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
+		if err := s.Set(ctx, cookieName, k, workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
 			b.Fatalf("Set: %v", err)
 		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for range b.N {
 		live, err := s.ReadMetadata(ctx, cookieName, md[0].Audience, md[0].Subject, time.Now())
 		if err != nil {
@@ -116,7 +117,7 @@ func benchReadMetadata(b *testing.B, s session.Storage, n int) {
 			b.Fatalf("ReadMetadata: %d keys, want %d", len(live), n)
 		}
 	}
-	cpu.report(b)
+	cpu.Report(b)
 }
 
 // benchDelete destroys b.N sessions, each the only session of its subject
@@ -128,20 +129,20 @@ func benchDelete(b *testing.B, s session.Storage) {
 	mds := make([][]session.Pair, b.N)
 	for i, k := range ks {
 		mds[i] = uniquePair()
-		if err := s.Set(ctx, cookieName, k, value1K, ttl, time.Now(), session.SetOptions{Metadata: mds[i]}); err != nil {
+		if err := s.Set(ctx, cookieName, k, workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: mds[i]}); err != nil {
 			b.Fatalf("Set: %v", err)
 		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for i, k := range ks {
 		if err := s.Delete(ctx, cookieName, k, time.Now(), mds[i]); err != nil {
 			b.Fatalf("Delete: %v", err)
 		}
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpu.Report(b)
 	if _, err := s.Get(ctx, cookieName, ks[len(ks)-1]); err == nil {
 		b.Fatal("Get after Delete found the session")
 	}

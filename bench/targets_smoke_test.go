@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 )
 
 // TestTargets checks every adapter before any number is trusted: a Set is
@@ -25,13 +27,13 @@ func TestTargets(t *testing.T) {
 			s := tg.open(t, addr)
 			defer func() { assert.NoError(t, s.Close()) }()
 
-			k := sessionKey(int(run.Add(1)))
-			require.NoError(t, s.Set(ctx, k, value1K))
+			k := workload.SessionKey(int(run.Add(1)))
+			require.NoError(t, s.Set(ctx, k, workload.Value1K))
 			got, err := s.Get(ctx, k)
 			require.NoError(t, err)
-			assert.Equal(t, value1K, got)
+			assert.Equal(t, workload.Value1K, got)
 
-			_, err = s.Get(ctx, sessionKey(int(run.Add(1))))
+			_, err = s.Get(ctx, workload.SessionKey(int(run.Add(1))))
 			assert.Error(t, err, "a key never set must be a miss")
 		})
 	}
@@ -40,7 +42,7 @@ func TestTargets(t *testing.T) {
 func TestSessionKeyShape(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 1000 {
-		k := sessionKey(i)
+		k := workload.SessionKey(i)
 		require.Len(t, k, 43)
 		require.Regexp(t, `^[A-Za-z0-9_-]+$`, k)
 		require.False(t, seen[k], "duplicate key at %d", i)

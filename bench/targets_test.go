@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +15,8 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	fibermemory "github.com/gofiber/storage/memory/v2"
 	gokvmc "github.com/philippgille/gokv/memcached"
+
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 )
 
 // EnvMemcached names the environment variable holding the loopback
@@ -31,9 +31,6 @@ const cookieName = "session"
 
 // ttl is long enough that nothing expires during a run.
 const ttl = time.Hour
-
-// valueSize is the session value of the throughput benchmarks (1 KiB).
-const valueSize = 1024
 
 // poolSize is the connection cap given to every memcached client, so no
 // client wins by opening more sockets than another.
@@ -240,39 +237,6 @@ func wireKey(key string) string { return cookieName + "%3A" + key }
 
 // --- keys and values ----------------------------------------------------------
 
-// sessionKey returns the i-th benchmark session key: 43 characters of
-// base64url, like lua-resty-session's keys (32 bytes encoded).
-func sessionKey(i int) string {
-	var raw [32]byte
-	binary.LittleEndian.PutUint64(raw[:], uint64(i))
-	copy(raw[8:], "sessionstore-benchmark-key")
-	return base64.RawURLEncoding.EncodeToString(raw[:])
-}
-
-var (
-	keysMu sync.Mutex
-	keys   []string
-)
-
-// benchKeys returns the first n session keys, generated once.
-func benchKeys(n int) []string {
-	keysMu.Lock()
-	defer keysMu.Unlock()
-	for len(keys) < n {
-		keys = append(keys, sessionKey(len(keys)))
-	}
-	return keys[:n]
-}
-
-// value1K is the shared session value; stores that copy it pay for the copy.
-var value1K = func() []byte {
-	v := make([]byte, valueSize)
-	for i := range v {
-		v[i] = byte(i)
-	}
-	return v
-}()
-
 func memcachedAddr(tb testing.TB) string {
 	addr := os.Getenv(EnvMemcached)
 	if addr == "" {
@@ -313,8 +277,8 @@ func prefilled(b *testing.B, t target, n int) kv {
 		prefillMemcached(b, addr, n)
 	} else {
 		ctx := context.Background()
-		for _, k := range benchKeys(n) {
-			if err := s.Set(ctx, k, value1K); err != nil {
+		for _, k := range workload.Keys(n) {
+			if err := s.Set(ctx, k, workload.Value1K); err != nil {
 				b.Fatalf("prefill %s: %v", t.name, err)
 			}
 		}
@@ -343,7 +307,7 @@ func dropCache() {
 // All memcached targets read the same wire keys.
 func prefillMemcached(b *testing.B, addr string, n int) {
 	b.Helper()
-	marker := fmt.Sprintf("bench-prefilled-%d-%d", valueSize, n)
+	marker := fmt.Sprintf("bench-prefilled-%d-%d", workload.ValueSize, n)
 	if prefills[marker] {
 		return
 	}
@@ -353,14 +317,14 @@ func prefillMemcached(b *testing.B, addr string, n int) {
 		prefills[marker] = true
 		return
 	}
-	ks := benchKeys(n)
+	ks := workload.Keys(n)
 	const workers = 8
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(ks); i += workers {
-				if err := (gomemcacheKV{c}).Set(context.Background(), ks[i], value1K); err != nil {
+				if err := (gomemcacheKV{c}).Set(context.Background(), ks[i], workload.Value1K); err != nil {
 					errs <- err
 					return
 				}

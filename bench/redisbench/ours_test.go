@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 	ours "github.com/sessionstore/sessionstore/drivers/redis"
 	"github.com/sessionstore/sessionstore/session"
 )
@@ -74,32 +75,32 @@ func uniquePair() []session.Pair {
 	return []session.Pair{{Audience: "bench", Subject: fmt.Sprintf("user-%d", run.Add(1))}}
 }
 
-func uniqueKey() string { return sessionKey(int(run.Add(1))) }
+func uniqueKey() string { return workload.SessionKey(int(run.Add(1))) }
 
 func benchRotate(b *testing.B, addr string) {
 	s, tr := counted(b, addr)
 	ctx := context.Background()
 	md := uniquePair()
 	prev := uniqueKey()
-	if err := s.Set(ctx, cookieName, prev, value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
+	if err := s.Set(ctx, cookieName, prev, workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
 		b.Fatal(err)
 	}
 	ks := make([]string, 0, 1<<16)
 	b.ReportAllocs()
 	start := tr.n.Load()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for b.Loop() {
 		if len(ks) == cap(ks) {
 			ks = ks[:0]
 		}
 		k := uniqueKey()
 		ks = append(ks, k)
-		if err := s.Set(ctx, cookieName, k, value1K, ttl, time.Now(), session.SetOptions{OldKey: prev, StaleTTL: 10 * time.Second, Metadata: md}); err != nil {
+		if err := s.Set(ctx, cookieName, k, workload.Value1K, ttl, time.Now(), session.SetOptions{OldKey: prev, StaleTTL: 10 * time.Second, Metadata: md}); err != nil {
 			b.Fatalf("rotation: %v", err)
 		}
 		prev = k
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	tr.report(b, start)
 }
 
@@ -116,12 +117,12 @@ func benchLuaRotate(b *testing.B, addr string) {
 	sub := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("lua-%d", run.Add(1))))
 	idx := cookieName + ":" + aud + ":" + sub
 	prev := uniqueKey()
-	if err := c.Set(ctx, cookieName+":"+prev, value1K, ttl).Err(); err != nil {
+	if err := c.Set(ctx, cookieName+":"+prev, workload.Value1K, ttl).Err(); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	start := tr.n.Load()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for b.Loop() {
 		k := uniqueKey()
 		now := time.Now().Unix()
@@ -131,7 +132,7 @@ func benchLuaRotate(b *testing.B, addr string) {
 			b.Fatal(err)
 		}
 		pipe := c.Pipeline()
-		pipe.Do(ctx, "set", cookieName+":"+k, value1K, "EX", int64(ttl/time.Second))
+		pipe.Do(ctx, "set", cookieName+":"+k, workload.Value1K, "EX", int64(ttl/time.Second))
 		if oldTTL < 0 || oldTTL > 10*time.Second {
 			pipe.Do(ctx, "expire", old, 10)
 		}
@@ -144,7 +145,7 @@ func benchLuaRotate(b *testing.B, addr string) {
 		}
 		prev = k
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	tr.report(b, start)
 }
 
@@ -153,20 +154,20 @@ func benchReadMetadata(b *testing.B, addr string, n int) {
 	ctx := context.Background()
 	md := uniquePair()
 	for range n {
-		if err := s.Set(ctx, cookieName, uniqueKey(), value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
+		if err := s.Set(ctx, cookieName, uniqueKey(), workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	start := tr.n.Load()
-	cpu := startCPU()
+	cpu := workload.StartCPU()
 	for b.Loop() {
 		live, err := s.ReadMetadata(ctx, cookieName, md[0].Audience, md[0].Subject, time.Now())
 		if err != nil || len(live) != n {
 			b.Fatalf("ReadMetadata: %d sessions, %v", len(live), err)
 		}
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	tr.report(b, start)
 }
 
@@ -176,16 +177,16 @@ func benchDelete(b *testing.B, addr string) {
 	md := uniquePair()
 	b.ReportAllocs()
 	var start int64
-	var cpu cpuMeter
+	var cpu workload.CPUMeter
 	first := true
 	for b.Loop() {
 		b.StopTimer()
 		k := uniqueKey()
-		if err := s.Set(ctx, cookieName, k, value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
+		if err := s.Set(ctx, cookieName, k, workload.Value1K, ttl, time.Now(), session.SetOptions{Metadata: md}); err != nil {
 			b.Fatal(err)
 		}
 		if first {
-			start, cpu, first = tr.n.Load(), startCPU(), false
+			start, cpu, first = tr.n.Load(), workload.StartCPU(), false
 		}
 		start++ // the Set above is not the Delete's
 		b.StartTimer()
@@ -193,6 +194,6 @@ func benchDelete(b *testing.B, addr string) {
 			b.Fatal(err)
 		}
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	tr.report(b, start)
 }

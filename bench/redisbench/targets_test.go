@@ -2,15 +2,11 @@ package redisbench
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"net"
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +16,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 	ours "github.com/sessionstore/sessionstore/drivers/redis"
 	"github.com/sessionstore/sessionstore/session"
 )
@@ -31,7 +28,6 @@ const EnvRedis = "SESSIONSTORE_BENCH_REDIS"
 const (
 	cookieName = "session"
 	ttl        = time.Hour
-	valueSize  = 1024
 	// poolSize is the connection cap given to every client, so that no store wins by
 	// opening more sockets than another.
 	poolSize = 16
@@ -195,37 +191,6 @@ func (k fiberKV) Close() error { return k.s.Close() }
 
 // --- keys, values, the server -------------------------------------------------
 
-// sessionKey is the i-th benchmark key: 43 characters of base64url, as
-// lua-resty-session makes them.
-func sessionKey(i int) string {
-	var raw [32]byte
-	binary.LittleEndian.PutUint64(raw[:], uint64(i))
-	copy(raw[8:], "sessionstore-benchmark-key")
-	return base64.RawURLEncoding.EncodeToString(raw[:])
-}
-
-var (
-	keysMu sync.Mutex
-	keys   []string
-)
-
-func benchKeys(n int) []string {
-	keysMu.Lock()
-	defer keysMu.Unlock()
-	for len(keys) < n {
-		keys = append(keys, sessionKey(len(keys)))
-	}
-	return keys[:n]
-}
-
-var value1K = func() []byte {
-	v := make([]byte, valueSize)
-	for i := range v {
-		v[i] = byte(i)
-	}
-	return v
-}()
-
 func redisAddr(tb testing.TB) string {
 	addr := os.Getenv(EnvRedis)
 	if addr == "" {
@@ -253,37 +218,18 @@ func prefill(tb testing.TB, addr string, n int) {
 	c := newGoredis(addr)
 	defer c.Close()
 	ctx := context.Background()
-	ks := benchKeys(n)
+	ks := workload.Keys(n)
 	if got, err := c.Exists(ctx, wireKey(ks[n-1])).Result(); err == nil && got == 1 {
 		return
 	}
 	for i := 0; i < n; i += 1000 {
 		pipe := c.Pipeline()
 		for _, k := range ks[i:min(i+1000, n)] {
-			pipe.Set(ctx, wireKey(k), value1K, ttl)
+			pipe.Set(ctx, wireKey(k), workload.Value1K, ttl)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			tb.Fatalf("prefill: %v", err)
 		}
 	}
 	runtime.GC()
-}
-
-// cpuTime is the CPU time this process has used so far, all threads.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-type cpuMeter struct{ start time.Duration }
-
-func startCPU() cpuMeter { return cpuMeter{cpuTime()} }
-
-func (m cpuMeter) report(b *testing.B) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-m.start)/float64(b.N), "cpu-ns/op")
-	}
 }

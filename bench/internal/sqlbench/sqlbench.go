@@ -16,13 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sessionstore/sessionstore/bench/internal/workload"
 	"github.com/sessionstore/sessionstore/session"
 )
 
@@ -82,16 +81,8 @@ type Target struct {
 // prefill or last before the next process starts.
 const EnvRound = "SESSIONSTORE_BENCH_ROUND"
 
-// Rotated returns ts rotated left by round (a number; anything else leaves
-// the order alone).
-func Rotated(ts []Target, round string) []Target {
-	n, err := strconv.Atoi(round)
-	if err != nil || len(ts) == 0 {
-		return ts
-	}
-	k := ((n % len(ts)) + len(ts)) % len(ts)
-	return append(append([]Target(nil), ts[k:]...), ts[:k]...)
-}
+// Rotated returns ts rotated left by round (see workload.Rotated).
+func Rotated(ts []Target, round string) []Target { return workload.Rotated(ts, round) }
 
 // Run runs each operation on every target that has it, as sub-benchmarks
 // op=<op>[/sessions=<n>]/store=<target>.
@@ -154,24 +145,14 @@ type Meter struct {
 }
 
 // Start starts measuring.
-func Start(trips *atomic.Int64) Meter { return Meter{trips, trips.Load(), CPUTime()} }
+func Start(trips *atomic.Int64) Meter { return Meter{trips, trips.Load(), workload.CPUTime()} }
 
 // Report reports trips/op and cpu-ns/op.
 func (m Meter) Report(b *testing.B) {
 	if b.N > 0 {
 		b.ReportMetric(float64(m.trips.Load()-m.t0)/float64(b.N), "trips/op")
-		b.ReportMetric(float64(CPUTime()-m.cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(workload.CPUTime()-m.cpu0)/float64(b.N), "cpu-ns/op")
 	}
-}
-
-// CPUTime is the CPU time this process has used so far, all threads: the
-// client's cost (the server is another process).
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Get reads sessions of a prefilled keyspace.

@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/moby/moby/api v1.56.1 // container, port and mount types of the Docker API
 	github.com/moby/moby/client v0.6.2 // engine ping and image pull options
-	github.com/stretchr/testify v1.12.1 // tests only: assertions
+	github.com/stretchr/testify v1.12.1 // tests and package fake (the test doubles the helpers share): assertions
 	github.com/testcontainers/testcontainers-go v0.45.0 // creates, starts, stops and removes the containers
 	go.uber.org/goleak v1.3.0 // tests only: no goroutine outlives a test
 )

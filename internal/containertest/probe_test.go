@@ -12,48 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionstore/sessionstore/internal/containertest/fake"
 )
-
-// fakeServer runs serve on every connection to a loopback listener and returns its address.
-func fakeServer(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-			serve(c)
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() { _ = l.Close(); <-done })
-	return l.Addr().String()
-}
-
-// replyServer answers every connection with reply after reading its first bytes.
-func replyServer(t *testing.T, reply string) string {
-	return fakeServer(t, func(c net.Conn) {
-		buf := make([]byte, 64)
-		_, _ = c.Read(buf)
-		_, _ = c.Write([]byte(reply))
-	})
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
 
 func probeCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
@@ -64,18 +25,18 @@ func probeCtx(t *testing.T) context.Context {
 func TestRequestProbe(t *testing.T) {
 	ctx := probeCtx(t)
 	version := RequestProbe("version\r\n", "VERSION ")
-	require.NoError(t, version(ctx, replyServer(t, "VERSION 1.6.18\r\n")))
-	require.ErrorContains(t, version(ctx, replyServer(t, "ERROR\r\n")), "unexpected answer")
-	require.Error(t, version(ctx, replyServer(t, "")), "a connection closed without answer is not ready")
-	require.Error(t, version(ctx, closedAddr(t)), "nothing listening")
+	require.NoError(t, version(ctx, fake.ReplyServer(t, "VERSION 1.6.18\r\n")))
+	require.ErrorContains(t, version(ctx, fake.ReplyServer(t, "ERROR\r\n")), "unexpected answer")
+	require.Error(t, version(ctx, fake.ReplyServer(t, "")), "a connection closed without answer is not ready")
+	require.Error(t, version(ctx, fake.ClosedAddr(t)), "nothing listening")
 
 	ping := RequestProbe("PING\r\n", "+PONG")
-	err := ping(ctx, replyServer(t, "-DENIED Redis is running in protected mode\r\n"))
+	err := ping(ctx, fake.ReplyServer(t, "-DENIED Redis is running in protected mode\r\n"))
 	require.ErrorContains(t, err, "DENIED", "the server's refusal is in the error")
 }
 
 func TestRequestProbeHonoursDeadline(t *testing.T) {
-	silent := fakeServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // reads, never answers
+	silent := fake.Server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // reads, never answers
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -86,8 +47,8 @@ func TestRequestProbeHonoursDeadline(t *testing.T) {
 
 func TestDialProbe(t *testing.T) {
 	ctx := probeCtx(t)
-	require.NoError(t, DialProbe()(ctx, replyServer(t, "")))
-	require.Error(t, DialProbe()(ctx, closedAddr(t)))
+	require.NoError(t, DialProbe()(ctx, fake.ReplyServer(t, "")))
+	require.Error(t, DialProbe()(ctx, fake.ClosedAddr(t)))
 }
 
 // pgMsg frames a PostgreSQL backend message.
@@ -100,7 +61,7 @@ func pgMsg(typ byte, payload []byte) []byte {
 // pgServer reads the startup message and answers with startup; then reads the query and
 // answers with query.
 func pgServer(t *testing.T, startup, query []byte) string {
-	return fakeServer(t, func(c net.Conn) {
+	return fake.Server(t, func(c net.Conn) {
 		r := bufio.NewReader(c)
 		var n uint32
 		if binary.Read(r, binary.BigEndian, &n) != nil || n < 4 {
@@ -150,7 +111,7 @@ func TestPostgresProbe(t *testing.T) {
 	require.ErrorContains(t, probe(ctx, pgServer(t, errorResponse, nil)), "starting up")
 	require.ErrorContains(t, probe(ctx, pgServer(t, pgMsg('R', []byte{0, 0, 0, 5, 1, 2, 3, 4}), nil)), "authentication (method 5)")
 	require.Error(t, probe(ctx, pgServer(t, authOK, nil)), "a connection closed before ReadyForQuery is not ready")
-	require.Error(t, probe(ctx, closedAddr(t)))
+	require.Error(t, probe(ctx, fake.ClosedAddr(t)))
 }
 
 // mysqlPkt frames a MySQL packet.
@@ -173,7 +134,7 @@ func mysqlGreeting(plugin string) []byte {
 // mysqlServer sends greeting, reads the login and answers loginReply; then reads one
 // command and answers queryReply.
 func mysqlServer(t *testing.T, greeting []byte, loginReply, queryReply []byte, gotLogin chan<- []byte) string {
-	return fakeServer(t, func(c net.Conn) {
+	return fake.Server(t, func(c net.Conn) {
 		r := bufio.NewReader(c)
 		readPkt := func() []byte {
 			head := make([]byte, 4)
@@ -225,10 +186,10 @@ func TestMySQLProbe(t *testing.T) {
 	denied := mysqlPkt(2, append([]byte{0xff, 0x15, 0x04}, "#28000Access denied for user 'x'@'172.17.0.1'"...))
 	require.ErrorContains(t, MySQLProbe("x", "y", "")(ctx, mysqlServer(t, mysqlGreeting("mysql_native_password"), denied, nil, nil)), "error 1045: Access denied")
 	tooMany := append([]byte{0xff, 0x10, 0x04}, "Too many connections"...)
-	require.ErrorContains(t, MySQLProbe("root", "", "")(ctx, fakeServer(t, func(c net.Conn) { _, _ = c.Write(mysqlPkt(0, tooMany)) })), "Too many connections")
+	require.ErrorContains(t, MySQLProbe("root", "", "")(ctx, fake.Server(t, func(c net.Conn) { _, _ = c.Write(mysqlPkt(0, tooMany)) })), "Too many connections")
 	switchToSHA := mysqlPkt(2, []byte("\xfecaching_sha2_password\x00seed\x00"))
 	require.ErrorContains(t, MySQLProbe("root", "", "")(ctx, mysqlServer(t, mysqlGreeting("caching_sha2_password"), switchToSHA, nil, nil)), "caching_sha2_password")
-	require.Error(t, MySQLProbe("root", "", "")(ctx, closedAddr(t)))
+	require.Error(t, MySQLProbe("root", "", "")(ctx, fake.ClosedAddr(t)))
 }
 
 func TestNativePassword(t *testing.T) {

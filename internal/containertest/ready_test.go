@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/sessionstore/sessionstore/internal/containertest/fake"
 )
 
 // fakeTarget is a container as the readiness strategy sees it: output and state.
@@ -56,7 +58,7 @@ func TestReadinessGivesUpWhenExited(t *testing.T) {
 		target.log(fmt.Sprintf("line %d", i))
 	}
 	target.log("FATAL CONFIG FILE ERROR: Bad directive or wrong number of arguments")
-	r := &readiness{name: "unittest", addr: closedAddr(t), probe: DialProbe()}
+	r := &readiness{name: "unittest", addr: fake.ClosedAddr(t), probe: DialProbe()}
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

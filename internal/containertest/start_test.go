@@ -3,75 +3,27 @@ package containertest
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/sessionstore/sessionstore/internal/containertest/fake"
 )
 
-// fakeTB records Skipf/Fatalf and ends the calling goroutine like testing.T does.
-type fakeTB struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (f *fakeTB) Helper()             {}
-func (f *fakeTB) Logf(string, ...any) {}
-func (f *fakeTB) Cleanup(func())      {}
-func (f *fakeTB) Skipf(format string, args ...any) {
-	f.skipped = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-func (f *fakeTB) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// runStart calls Start(tb, spec) on its own goroutine (Skipf and Fatalf end it) and reports
-// whether Start returned.
-func runStart(tb *fakeTB, spec Spec) (returned bool) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Start(tb, spec)
-		returned = true
-	}()
-	<-done
-	return returned
-}
-
-// requireStartGivesUp checks that Start skips by default and fails under
-// EnvRequireDocker=1, neither time returning, with a message that holds want.
+// requireStartGivesUp checks that Start(tb, spec) skips by default and
+// fails under EnvRequireDocker=1, neither time returning, with a message
+// that holds want.
 func requireStartGivesUp(t *testing.T, spec Spec, want ...string) {
 	t.Helper()
-	cases := []struct {
-		name, require string
-		skip          bool
-	}{
-		{name: "skips by default", require: "", skip: true},
-		{name: "fails when required", require: "1", skip: false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvRequireDocker, tc.require)
-			tb := &fakeTB{}
-			assert.False(t, runStart(tb, spec), "Start must not return")
-			msg := tb.failed
-			if tc.skip {
-				msg = tb.skipped
-				assert.Empty(t, tb.failed)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 to fail instead")
-			} else {
-				assert.Empty(t, tb.skipped)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 requires")
-			}
-			for _, w := range want {
-				assert.Contains(t, msg, w)
-			}
-		})
-	}
+	fake.RequireGivesUp(t, EnvRequireDocker, func(tb testing.TB) { Start(tb, spec) }, want...)
+}
+
+// runStart calls Start(tb, spec) on its own goroutine and reports whether
+// it returned.
+func runStart(tb *fake.TB, spec Spec) bool {
+	return fake.Run(tb, func(tb testing.TB) { Start(tb, spec) })
 }
 
 func redisLikeSpec() Spec {
@@ -97,11 +49,11 @@ func TestStartInvalidSpecFails(t *testing.T) {
 	t.Setenv(EnvRequireDocker, "")
 	spec := redisLikeSpec()
 	spec.Ports = []string{"not-a-port"}
-	tb := &fakeTB{}
+	tb := &fake.TB{}
 	assert.False(t, runStart(tb, spec))
-	assert.Empty(t, tb.skipped, "a spec mistake is never skipped")
-	assert.Contains(t, tb.failed, "invalid spec")
-	assert.Contains(t, tb.failed, "not-a-port")
+	assert.Empty(t, tb.SkipMessage, "a spec mistake is never skipped")
+	assert.Contains(t, tb.FailMessage, "invalid spec")
+	assert.Contains(t, tb.FailMessage, "not-a-port")
 }
 
 func TestUnavailable(t *testing.T) {

@@ -3,9 +3,6 @@ package memcachedtest
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/sessionstore/sessionstore/drivers/memcached"
 	"github.com/sessionstore/sessionstore/internal/containertest"
+	"github.com/sessionstore/sessionstore/internal/containertest/fake"
 )
 
 // The generic parts (engine detection, environment, pulls, ports, readiness) are tested in
@@ -39,98 +37,19 @@ func TestSpec(t *testing.T) {
 	assert.Empty(t, spec(nil).Cmd, "no flags: the image's own command")
 }
 
-// fakeServer answers every connection with reply and closes it.
-func fakeServer(t *testing.T, reply string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 64)
-			_, _ = c.Read(buf)
-			_, _ = c.Write([]byte(reply))
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() { _ = l.Close(); <-done })
-	return l.Addr().String()
-}
-
 func TestProbe(t *testing.T) {
 	ctx := context.Background()
-	require.NoError(t, probe(ctx, fakeServer(t, "VERSION 1.6.18\r\n")))
-	require.ErrorContains(t, probe(ctx, fakeServer(t, "ERROR\r\n")), "unexpected answer")
-	require.Error(t, probe(ctx, fakeServer(t, "")), "a connection closed without answer is not ready")
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	require.Error(t, probe(ctx, addr), "nothing listening")
-}
-
-// fakeTB records Skipf/Fatalf and ends the calling goroutine like testing.T does.
-type fakeTB struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (f *fakeTB) Helper()             {}
-func (f *fakeTB) Logf(string, ...any) {}
-func (f *fakeTB) Cleanup(func())      {}
-func (f *fakeTB) Skipf(format string, args ...any) {
-	f.skipped = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-func (f *fakeTB) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-	runtime.Goexit()
+	require.NoError(t, probe(ctx, fake.ReplyServer(t, "VERSION 1.6.18\r\n")))
+	require.ErrorContains(t, probe(ctx, fake.ReplyServer(t, "ERROR\r\n")), "unexpected answer")
+	require.Error(t, probe(ctx, fake.ReplyServer(t, "")), "a connection closed without answer is not ready")
+	require.Error(t, probe(ctx, fake.ClosedAddr(t)), "nothing listening")
 }
 
 // requireStartGivesUp checks that Start skips by default and fails under
 // EnvRequireDocker=1, neither time returning, with a message that holds want.
 func requireStartGivesUp(t *testing.T, want ...string) {
 	t.Helper()
-	cases := []struct {
-		name, require string
-		skip          bool
-	}{
-		{name: "skips by default", require: "", skip: true},
-		{name: "fails when required", require: "1", skip: false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvRequireDocker, tc.require)
-			tb := &fakeTB{}
-			returned := false
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				Start(tb)
-				returned = true
-			}()
-			<-done
-			assert.False(t, returned, "Start must not return")
-			msg := tb.failed
-			if tc.skip {
-				msg = tb.skipped
-				assert.Empty(t, tb.failed)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 to fail instead")
-			} else {
-				assert.Empty(t, tb.skipped)
-				assert.Contains(t, msg, EnvRequireDocker+"=1 requires")
-			}
-			for _, w := range want {
-				assert.Contains(t, msg, w)
-			}
-		})
-	}
+	fake.RequireGivesUp(t, EnvRequireDocker, func(tb testing.TB) { Start(tb) }, want...)
 }
 
 // TestStartWithoutImage: a reachable engine that has not got the image and cannot pull it
@@ -155,15 +74,12 @@ func TestStartWithoutImage(t *testing.T) {
 }
 
 func TestNewStorageBadConfigFails(t *testing.T) {
-	tb := &fakeTB{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	tb := &fake.TB{}
+	fake.Run(tb, func(tb testing.TB) {
 		NewStorage(tb, memcached.Config{Socket: "/tmp/mc.sock", Servers: []string{"127.0.0.1:1"}})
-	}()
-	<-done
-	assert.Contains(t, tb.failed, "memcached.New")
-	assert.Contains(t, tb.failed, "invalid configuration")
+	})
+	assert.Contains(t, tb.FailMessage, "memcached.New")
+	assert.Contains(t, tb.FailMessage, "invalid configuration")
 }
 
 func TestTerminateStoppedServer(t *testing.T) {

@@ -23,53 +23,12 @@ func newClient(s *settings) (c goredis.UniversalClient, err error) {
 			c, err = nil, configError("go-redis refused the options: %v", r)
 		}
 	}()
-	dial := s.dialer()
-	// Callers beyond PoolSize wait this long for a connection (Backlog).
-	poolTimeout := s.connectTimeout + s.readTimeout
-	switch s.topology {
-	case cluster:
-		return goredis.NewClusterClient(&goredis.ClusterOptions{
-			Addrs:                 s.addrs,
-			Dialer:                dial,
-			Username:              s.username,
-			Password:              s.pass,
-			MaxRedirects:          s.redirections,
-			MaxRetries:            s.maxRetries,
-			DialTimeout:           s.attemptTimeout,
-			DialerRetries:         s.attempts,
-			ReadTimeout:           s.readTimeout,
-			WriteTimeout:          s.sendTimeout,
-			ContextTimeoutEnabled: true,
-			PoolSize:              s.poolSize,
-			PoolTimeout:           poolTimeout,
-			ConnMaxIdleTime:       s.keepalive,
-		}), nil
-	case sentinel:
-		return goredis.NewFailoverClient(&goredis.FailoverOptions{
-			MasterName:            s.master,
-			SentinelAddrs:         s.addrs,
-			SentinelUsername:      s.sentUser,
-			SentinelPassword:      s.sentP,
-			ReplicaOnly:           s.replica,
-			Dialer:                dial,
-			Username:              s.username,
-			Password:              s.pass,
-			DB:                    s.database,
-			MaxRetries:            s.maxRetries,
-			DialTimeout:           s.attemptTimeout,
-			DialerRetries:         s.attempts,
-			ReadTimeout:           s.readTimeout,
-			WriteTimeout:          s.sendTimeout,
-			ContextTimeoutEnabled: true,
-			PoolSize:              s.poolSize,
-			PoolTimeout:           poolTimeout,
-			ConnMaxIdleTime:       s.keepalive,
-		}), nil
-	}
-	return goredis.NewClient(&goredis.Options{
-		Network:               s.network,
-		Addr:                  s.addr,
-		Dialer:                dial,
+	// One set of options for the three topologies, converted by go-redis
+	// (UniversalOptions.Cluster, Failover, Simple), so that a setting
+	// reaches every topology alike.
+	u := &goredis.UniversalOptions{
+		Addrs:                 s.addrs,
+		Dialer:                s.dialer(),
 		Username:              s.username,
 		Password:              s.pass,
 		DB:                    s.database,
@@ -80,9 +39,26 @@ func newClient(s *settings) (c goredis.UniversalClient, err error) {
 		WriteTimeout:          s.sendTimeout,
 		ContextTimeoutEnabled: true,
 		PoolSize:              s.poolSize,
-		PoolTimeout:           poolTimeout,
-		ConnMaxIdleTime:       s.keepalive,
-	}), nil
+		// Callers beyond PoolSize wait this long for a connection (Backlog).
+		PoolTimeout:     s.connectTimeout + s.readTimeout,
+		ConnMaxIdleTime: s.keepalive,
+	}
+	switch s.topology {
+	case cluster:
+		o := u.Cluster()
+		o.MaxRedirects = s.redirections
+		return goredis.NewClusterClient(o), nil
+	case sentinel:
+		u.MasterName = s.master
+		u.SentinelUsername, u.SentinelPassword = s.sentUser, s.sentP
+		o := u.Failover()
+		o.ReplicaOnly = s.replica
+		return goredis.NewFailoverClient(o), nil
+	}
+	u.Addrs = []string{s.addr}
+	o := u.Simple()
+	o.Network = s.network
+	return goredis.NewClient(o), nil
 }
 
 // dialer dials one connection within the attempt's deadline (go-redis puts

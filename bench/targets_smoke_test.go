@@ -38,15 +38,3 @@ func TestTargets(t *testing.T) {
 		})
 	}
 }
-
-func TestSessionKeyShape(t *testing.T) {
-	seen := map[string]bool{}
-	for i := range 1000 {
-		k := workload.SessionKey(i)
-		require.Len(t, k, 43)
-		require.Regexp(t, `^[A-Za-z0-9_-]+$`, k)
-		require.False(t, seen[k], "duplicate key at %d", i)
-		seen[k] = true
-	}
-	assert.Equal(t, "session%3Aabc", wireKey("abc"))
-}

@@ -40,8 +40,7 @@ const poolSize = 16
 // performs on a plain session. Adapters do what a caller of that library
 // has to do (compute an expiry, build an item, …) and nothing more.
 type kv interface {
-	Set(ctx context.Context, key string, value []byte) error
-	Get(ctx context.Context, key string) ([]byte, error)
+	workload.KV
 	Close() error
 }
 

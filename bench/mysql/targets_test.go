@@ -156,8 +156,6 @@ func (r *rawKV) ReadMetadata(ctx context.Context, p session.Pair) (map[string]ti
 
 // --- alexedwards/scs mysqlstore --------------------------------------------
 
-type mysqlstoreKV struct{ s *mysqlstore.MySQLStore }
-
 // openMysqlstore creates mysqlstore's table (its README's DDL) in a
 // database of its own, on a pool with its README's parseTime=true and
 // interpolateParams=true (one round trip per call, as ours; without it
@@ -178,19 +176,5 @@ func openMysqlstore(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
 			tb.Fatal(fmt.Errorf("mysqlstore schema: %w", err))
 		}
 	}
-	return mysqlstoreKV{mysqlstore.NewWithCleanupInterval(db, 0)}, trips
-}
-
-// Set and Get call Commit and Find, as scs does: this version of
-// mysqlstore has no context variants.
-func (m mysqlstoreKV) Set(_ context.Context, key string, v []byte) error {
-	return m.s.Commit(key, v, time.Now().Add(sqlbench.TTL))
-}
-
-func (m mysqlstoreKV) Get(_ context.Context, key string) ([]byte, error) {
-	v, ok, err := m.s.Find(key)
-	if err == nil && !ok {
-		err = sqlbench.ErrMiss
-	}
-	return v, err
+	return sqlbench.SCS{S: mysqlstore.NewWithCleanupInterval(db, 0)}, trips
 }

@@ -138,8 +138,6 @@ func (r *rawKV) ReadMetadata(ctx context.Context, p session.Pair) (map[string]ti
 
 // --- alexedwards/scs pgxstore ----------------------------------------------
 
-type pgxstoreKV struct{ s *pgxstore.PostgresStore }
-
 // openPgxstore creates pgxstore's table (its README's DDL) in a schema of
 // its own, reached through search_path; no cleanup goroutine.
 func openPgxstore(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
@@ -149,19 +147,5 @@ func openPgxstore(tb testing.TB) (sqlbench.KV, *atomic.Int64) {
 CREATE INDEX sessions_expiry_idx ON sessions (expiry)`); err != nil {
 		tb.Fatal(fmt.Errorf("pgxstore schema: %w", err))
 	}
-	return pgxstoreKV{pgxstore.NewWithCleanupInterval(pool, 0)}, trips
-}
-
-// Set and Get call Commit and Find, as scs does: this version of pgxstore
-// has no context variants.
-func (p pgxstoreKV) Set(_ context.Context, key string, v []byte) error {
-	return p.s.Commit(key, v, time.Now().Add(sqlbench.TTL))
-}
-
-func (p pgxstoreKV) Get(_ context.Context, key string) ([]byte, error) {
-	v, ok, err := p.s.Find(key)
-	if err == nil && !ok {
-		err = sqlbench.ErrMiss
-	}
-	return v, err
+	return sqlbench.SCS{S: pgxstore.NewWithCleanupInterval(pool, 0)}, trips
 }

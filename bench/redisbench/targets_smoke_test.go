@@ -34,14 +34,3 @@ func TestTargets(t *testing.T) {
 		})
 	}
 }
-
-func TestSessionKeyShape(t *testing.T) {
-	seen := map[string]bool{}
-	for i := range 1000 {
-		k := workload.SessionKey(i)
-		require.Len(t, k, 43)
-		require.Regexp(t, `^[A-Za-z0-9_-]+$`, k)
-		require.False(t, seen[k])
-		seen[k] = true
-	}
-}

@@ -35,8 +35,7 @@ const (
 
 // kv is what a session layer does to a plain session, in each store's own API.
 type kv interface {
-	Set(ctx context.Context, key string, value []byte) error
-	Get(ctx context.Context, key string) ([]byte, error)
+	workload.KV
 	Close() error
 }
 

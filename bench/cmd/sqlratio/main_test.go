@@ -21,41 +21,39 @@ BenchmarkMySQLPaired/op=Get/peer=sql-2  1000  500000 ns/op  60000 ours-ns/op  63
 BenchmarkMySQLPaired/op=ReadMetadata/sessions=10/peer=sql-2  1000  500000 ns/op  200000 ours-ns/op  190000 peer-ns/op  0.95 peer/ours
 `
 
+// pgSample is sample as bench/postgres writes it.
+var pgSample = strings.NewReplacer("MySQL", "Postgres", "store=sql", "store=pgx", "peer=sql", "peer=pgx", "mysqlstore", "pgxstore").Replace(sample)
+
+// TestRun reads each driver's output with its -driver defaults (mysql by
+// default; postgres was pgratio's).
 func TestRun(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(nil, strings.NewReader(sample), &out))
-	got := out.String()
-	assert.Contains(t, got, "Medians of 2 runs")
-	assert.Contains(t, got, "| operation | ours | ours-lua | sql | mysqlstore | ours ÷ sql | ours ÷ mysqlstore | ours ÷ sql, client CPU | round trips (ours / sql / mysqlstore) |")
-	assert.Contains(t, got, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
-	assert.Contains(t, got, "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
-	assert.Contains(t, got, "| ReadMetadata sessions=10 | 500 | – | 400 | – | 0.80× | – | – | 1 / 1 / – |")
-	assert.NotContains(t, got, "Other")
-	assert.Contains(t, got, "| Get | sql | 60 | 63 | 1.05× |")
-	assert.Contains(t, got, "| ReadMetadata sessions=10 | sql | 200 | 190 | 0.95× |")
+	for _, tc := range []struct {
+		args               []string
+		input, floor, peer string
+	}{
+		{nil, sample, "sql", "mysqlstore"},
+		{[]string{"-driver", "postgres"}, pgSample, "pgx", "pgxstore"},
+	} {
+		var out bytes.Buffer
+		require.NoError(t, run(tc.args, strings.NewReader(tc.input), &out))
+		got := out.String()
+		f, p := tc.floor, tc.peer
+		assert.Contains(t, got, "Medians of 2 runs")
+		assert.Contains(t, got, "| operation | ours | ours-lua | "+f+" | "+p+" | ours ÷ "+f+" | ours ÷ "+p+" | ours ÷ "+f+", client CPU | round trips (ours / "+f+" / "+p+") |")
+		assert.Contains(t, got, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+		assert.Contains(t, got, "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
+		assert.Contains(t, got, "| ReadMetadata sessions=10 | 500 | – | 400 | – | 0.80× | – | – | 1 / 1 / – |")
+		assert.NotContains(t, got, "Other")
+		assert.Contains(t, got, "| Get | "+f+" | 60 | 63 | 1.05× |")
+		assert.Contains(t, got, "| ReadMetadata sessions=10 | "+f+" | 200 | 190 | 0.95× |")
+	}
 }
 
 func TestRunOtherProfile(t *testing.T) {
-	pg := strings.NewReplacer("MySQL", "Postgres", "store=sql", "store=pgx", "peer=sql", "peer=pgx", "mysqlstore", "pgxstore").Replace(sample)
 	var out bytes.Buffer
-	require.NoError(t, run([]string{"-bench", "Postgres", "-stores", "ours,ours-lua,pgx,pgxstore", "-floor", "pgx", "-peer", "pgxstore"}, strings.NewReader(pg), &out))
+	require.NoError(t, run([]string{"-bench", "Postgres", "-stores", "ours,ours-lua,pgx,pgxstore", "-floor", "pgx", "-peer", "pgxstore"}, strings.NewReader(pgSample), &out))
 	assert.Contains(t, out.String(), "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
 	assert.Contains(t, out.String(), "| Get | pgx | 60 | 63 | 1.05× |")
-}
-
-// -driver postgres reads bench/postgres's output (the former pgratio).
-func TestRunPostgres(t *testing.T) {
-	pg := strings.NewReplacer("MySQL", "Postgres", "store=sql", "store=pgx", "peer=sql", "peer=pgx", "mysqlstore", "pgxstore").Replace(sample)
-	var out bytes.Buffer
-	require.NoError(t, run([]string{"-driver", "postgres"}, strings.NewReader(pg), &out))
-	got := out.String()
-	assert.Contains(t, got, "Medians of 2 runs")
-	assert.Contains(t, got, "| operation | ours | ours-lua | pgx | pgxstore | ours ÷ pgx | ours ÷ pgxstore | ours ÷ pgx, client CPU | round trips (ours / pgx / pgxstore) |")
-	assert.Contains(t, got, "| Get | 110 | – | 110 | 121 | 1.00× | 1.10× | 0.97× | 1 / 1 / 1 |")
-	assert.Contains(t, got, "| ReadMetadata sessions=10 | 500 | – | 400 | – | 0.80× | – | – | 1 / 1 / – |")
-	assert.NotContains(t, got, "Other")
-	assert.Contains(t, got, "| Get | pgx | 60 | 63 | 1.05× |")
-	assert.Contains(t, got, "| ReadMetadata sessions=10 | pgx | 200 | 190 | 0.95× |")
 }
 
 func TestRunWithoutResults(t *testing.T) {

@@ -30,3 +30,26 @@ func (o Ours) Rotate(ctx context.Context, old, key string, v []byte, p session.P
 func (o Ours) ReadMetadata(ctx context.Context, p session.Pair) (map[string]time.Time, error) {
 	return o.S.ReadMetadata(ctx, CookieName, p.Audience, p.Subject, time.Now())
 }
+
+// SCSStore is what scs's stores (pgxstore, mysqlstore) do; the versions
+// measured have no context variants.
+type SCSStore interface {
+	Commit(token string, b []byte, expiry time.Time) error
+	Find(token string) ([]byte, bool, error)
+}
+
+// SCS is an scs store as a store under test: Set and Get call Commit and
+// Find, as scs does.
+type SCS struct{ S SCSStore }
+
+func (p SCS) Set(_ context.Context, key string, v []byte) error {
+	return p.S.Commit(key, v, time.Now().Add(TTL))
+}
+
+func (p SCS) Get(_ context.Context, key string) ([]byte, error) {
+	v, ok, err := p.S.Find(key)
+	if err == nil && !ok {
+		err = ErrMiss
+	}
+	return v, err
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestKeysAndValue(t *testing.T) {
@@ -13,6 +14,19 @@ func TestKeysAndValue(t *testing.T) {
 	assert.Equal(t, []string{SessionKey(0), SessionKey(1), SessionKey(2)}, ks)
 	assert.Equal(t, ks, Keys(5)[:3], "generated once, in order")
 	assert.Len(t, Value1K, ValueSize)
+}
+
+// Keys are 43 characters of base64url, as lua-resty-session's, all
+// distinct.
+func TestSessionKeyShape(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 1000 {
+		k := SessionKey(i)
+		require.Len(t, k, 43)
+		require.Regexp(t, `^[A-Za-z0-9_-]+$`, k)
+		require.False(t, seen[k], "duplicate key at %d", i)
+		seen[k] = true
+	}
 }
 
 func TestRotated(t *testing.T) {

@@ -33,7 +33,6 @@ const (
 	luaEXPIRE        = "UPDATE %s SET exp = FROM_UNIXTIME(%d) WHERE sid = '%s' AND exp > FROM_UNIXTIME(%d)"
 	luaDELETE        = "DELETE FROM %s WHERE sid = '%s'"
 	luaCLEANUP       = "DELETE FROM %s WHERE exp < FROM_UNIXTIME(%d)"
-	stmDelim         = ";\n"
 
 	// luaSETMariaDB is luaSET as it has to be written for MariaDB, which
 	// has no "AS new" row alias: the same upsert, exp still not refreshed.
@@ -82,27 +81,13 @@ func (l lua) exec(q string) {
 	require.NoError(l.t, err, q)
 }
 
-// Set is Lua's set, with luaSETMariaDB for its upsert.
+// luaSQL is Lua's set as mysql.lua writes it, with luaSETMariaDB for its
+// upsert.
+var luaSQL = sqlstoretest.LuaSQL{Set: luaSETMariaDB, Expire: luaEXPIRE, MetaPrefix: luaSETMETAPREFIX, MetaValues: luaSETMETAVALUES, MetaSuffix: luaSETMETASUFFIX}
+
 func (l lua) Set(name, key, value string, ttl, now int64, oldKey string, staleTTL int64, auds, subs []string) {
 	l.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, luaSETMariaDB, l.table, key, name, value, now+ttl)
-	if oldKey != "" {
-		b.WriteString(stmDelim)
-		fmt.Fprintf(&b, luaEXPIRE, l.table, now+staleTTL, oldKey, now+staleTTL)
-	}
-	if len(auds) > 0 {
-		b.WriteString(stmDelim)
-		fmt.Fprintf(&b, luaSETMETAPREFIX, l.meta)
-		for i := range auds {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, luaSETMETAVALUES, auds[i], subs[i], key)
-		}
-		b.WriteString(luaSETMETASUFFIX)
-	}
-	l.exec(b.String())
+	l.exec(luaSQL.SetQuery(l.table, l.meta, name, key, value, ttl, now, oldKey, staleTTL, auds, subs))
 }
 
 func (l lua) Get(key string, now int64) (string, bool) {

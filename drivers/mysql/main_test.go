@@ -99,12 +99,7 @@ func newStorageDB(t testing.TB, cfg mysql.Config) (*mysql.Storage, string) {
 	if cfg.DSN == "" && cfg.Host == "" {
 		cfg.DSN = dsn
 	}
-	s, err := mysql.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, s.CreateSchema(ctx))
+	s := sqlstoretest.Open(t, func() (*mysql.Storage, error) { return mysql.New(cfg) })
 	return s, db
 }
 

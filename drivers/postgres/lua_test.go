@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +29,6 @@ const (
 	luaEXPIRE        = "UPDATE %s SET exp = TO_TIMESTAMP(%d) AT TIME ZONE 'UTC' WHERE sid = '%s' AND exp > TO_TIMESTAMP(%d) AT TIME ZONE 'UTC'"
 	luaDELETE        = "DELETE FROM %s WHERE sid = '%s'"
 	luaCLEANUP       = "DELETE FROM %s WHERE exp < TO_TIMESTAMP(%d)"
-	stmDelim         = ";\n"
 )
 
 // lua plays an OpenResty node sharing the tables (sqlstoretest.LuaNode):
@@ -49,26 +47,12 @@ func (l lua) exec(sql string) {
 	require.NoError(l.t, err, sql)
 }
 
+// luaSQL is Lua's set as postgres.lua writes it.
+var luaSQL = sqlstoretest.LuaSQL{Set: luaSET, Expire: luaEXPIRE, MetaPrefix: luaSETMETAPREFIX, MetaValues: luaSETMETAVALUES, MetaSuffix: luaSETMETASUFFIX}
+
 func (l lua) Set(name, key, value string, ttl, now int64, oldKey string, staleTTL int64, auds, subs []string) {
 	l.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, luaSET, l.table, key, name, value, now+ttl)
-	if oldKey != "" {
-		b.WriteString(stmDelim)
-		fmt.Fprintf(&b, luaEXPIRE, l.table, now+staleTTL, oldKey, now+staleTTL)
-	}
-	if len(auds) > 0 {
-		b.WriteString(stmDelim)
-		fmt.Fprintf(&b, luaSETMETAPREFIX, l.meta)
-		for i := range auds {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, luaSETMETAVALUES, auds[i], subs[i], key)
-		}
-		b.WriteString(luaSETMETASUFFIX)
-	}
-	l.exec(b.String())
+	l.exec(luaSQL.SetQuery(l.table, l.meta, name, key, value, ttl, now, oldKey, staleTTL, auds, subs))
 }
 
 func (l lua) Get(key string, now int64) (string, bool) {

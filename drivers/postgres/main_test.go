@@ -94,12 +94,7 @@ func newStorageSchema(t testing.TB, cfg postgres.Config) (*postgres.Storage, str
 	if cfg.Pool == nil && cfg.ConnString == "" && cfg.Host == "" {
 		cfg.ConnString = url
 	}
-	s, err := postgres.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	require.NoError(t, s.CreateSchema(ctx))
+	s := sqlstoretest.Open(t, func() (*postgres.Storage, error) { return postgres.New(cfg) })
 	return s, schema
 }
 

@@ -27,7 +27,14 @@
 //   - Sweeper: the loop that deletes expired rows in bounded batches off the
 //     request path, stopped by Close;
 //   - config helpers: defaults for durations and sizes, lua-resty-session's
-//     ssl / ssl_verify / ssl_required mapped to a TLS policy.
+//     ssl / ssl_verify / ssl_required mapped to a TLS policy; Options, the
+//     Config fields both drivers read alike (mode, tables, clock, value
+//     limit, sweeper), checked into Settings and a Layout;
+//   - Core: the half of a Storage that does not touch the server (the
+//     closed flag, each operation's planning and column checks, the values
+//     it binds through the driver's Binder, error wrapping, the sweeper),
+//     and TimeoutError and Again for what the server gave up on or rolled
+//     back.
 //
 // The order of a Set that keeps the revocation guarantee (contract 2.17)
 // in one transaction is Layout.SetStmts: the session's upsert first (it

@@ -125,3 +125,16 @@ func AssertRejected(t testing.TB, err error, arg, what string) {
 	require.True(t, errors.As(err, &ae), what)
 	assert.Contains(t, strings.ToLower(ae.Arg), arg, what)
 }
+
+// Open makes a Storage with open (the driver's New), closes it at cleanup
+// and creates its tables: a driver test's Storage.
+func Open[S Store](t testing.TB, open func() (S, error)) S {
+	t.Helper()
+	s, err := open()
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, s.CreateSchema(ctx))
+	return s
+}

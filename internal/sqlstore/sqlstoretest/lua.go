@@ -2,6 +2,8 @@ package sqlstoretest
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,4 +221,41 @@ func CreateSchemaOnLuaTables(t *testing.T, h Harness, luaDDL func(t *testing.T, 
 	require.NoError(t, store.CreateSchema(context.Background()), "a second run changes nothing either")
 	assert.Equal(t, before, indexes(t, ns))
 	assert.Contains(t, before, expIndex)
+}
+
+// LuaSQL is a lua-resty-session storage module's SQL, its format strings
+// verbatim (Lua splices every value in with string.format).
+type LuaSQL struct {
+	// Set upserts a session: table, key, name, value, expiry.
+	Set string
+	// Expire shortens the old key of a rotation: table, stale expiry, old
+	// key, stale expiry.
+	Expire string
+	// MetaPrefix, MetaValues (one per pair: audience, subject, key) and
+	// MetaSuffix insert the index rows: meta table first.
+	MetaPrefix, MetaValues, MetaSuffix string
+}
+
+// SetQuery is Lua's set(name, key, value, ttl, now, old_key, stale_ttl,
+// metadata) as the module sends it: one query, its statements joined by
+// ";\n".
+func (q LuaSQL) SetQuery(table, meta, name, key, value string, ttl, now int64, oldKey string, staleTTL int64, auds, subs []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, q.Set, table, key, name, value, now+ttl)
+	if oldKey != "" {
+		b.WriteString(";\n")
+		fmt.Fprintf(&b, q.Expire, table, now+staleTTL, oldKey, now+staleTTL)
+	}
+	if len(auds) > 0 {
+		b.WriteString(";\n")
+		fmt.Fprintf(&b, q.MetaPrefix, meta)
+		for i := range auds {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, q.MetaValues, auds[i], subs[i], key)
+		}
+		b.WriteString(q.MetaSuffix)
+	}
+	return b.String()
 }

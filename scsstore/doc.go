@@ -1,7 +1,8 @@
 // Package scsstore makes any session.Storage a session store of
 // github.com/alexedwards/scs/v2, the session manager many Go apps already
-// use: the memory and memcached drivers, the drivers to come, and a Storage
-// wrapped by the tracing package, with no other change to an app.
+// use: every driver of this repository (memory, memcached, Redis,
+// PostgreSQL, MySQL/MariaDB) and a Storage wrapped by the tracing package,
+// with no other change to an app.
 //
 // Store implements scs.Store and scs.CtxStore. Each scs call is one Storage
 // call under one cookie name (WithCookieName, default "session"):
